@@ -1,0 +1,224 @@
+package io.mtor.api;
+
+import io.mtor.store.StoreOptions;
+import io.vertx.core.json.JsonObject;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The service's configuration: immutable, with defaults, read from JSON (the verticle's config) or from
+ * {@code conf/application.yaml} overridden by environment variables. Parsing needs no Vert.x instance.
+ *
+ * @param httpHost               interface to listen on
+ * @param httpPort               port to listen on; 0 picks a free one
+ * @param bodyLimitBytes         largest accepted request body; larger ones get 413
+ * @param publicBaseUrl          absolute URL prefix for {@code Location} and {@code @odata.context}
+ *                               (e.g. behind a proxy); {@code null} derives it from the request
+ * @param dataDir                folder of the store file
+ * @param storeEntries           records the store is sized for
+ * @param storeAverageValueBytes average stored entity size in bytes
+ */
+public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, String publicBaseUrl,
+                            Path dataDir, long storeEntries, int storeAverageValueBytes) {
+
+  /** A setting: its dotted key in the YAML file and JSON config, its environment variable, its default. */
+  public record Setting(String key, String env, Object defaultValue, String expected) {
+  }
+
+  public static final Setting HTTP_HOST = new Setting("http.host", "HTTP_HOST", "0.0.0.0", "a host name or IP address");
+  public static final Setting HTTP_PORT = new Setting("http.port", "HTTP_PORT", 8080, "an integer from 0 to 65535");
+  public static final Setting HTTP_BODY_LIMIT = new Setting("http.bodyLimitBytes", "HTTP_BODY_LIMIT_BYTES", 65536,
+    "an integer from 1024 to 16777216");
+  public static final Setting PUBLIC_BASE_URL = new Setting("http.publicBaseUrl", "PUBLIC_BASE_URL", null,
+    "an absolute http(s) URL without a trailing slash, or empty");
+  public static final Setting DATA_DIR = new Setting("store.dataDir", "DATA_DIR", "./data", "a folder path");
+  public static final Setting STORE_ENTRIES = new Setting("store.entries", "STORE_ENTRIES", 100_000,
+    "an integer from 100 to 1000000000");
+  public static final Setting STORE_AVERAGE_VALUE = new Setting("store.averageValueBytes",
+    "STORE_AVERAGE_VALUE_BYTES", 640, "an integer from 64 to 1048576");
+
+  /** Every setting, in the order of the README's configuration table. */
+  public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
+    DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE);
+
+  /** The average id is a GUID. */
+  static final int AVERAGE_KEY_BYTES = 36;
+
+  public ServiceConfig {
+    if (httpHost == null || httpHost.isBlank()) {
+      throw invalid(HTTP_HOST, httpHost);
+    }
+    if (httpPort < 0 || httpPort > 65535) {
+      throw invalid(HTTP_PORT, httpPort);
+    }
+    if (bodyLimitBytes < 1024 || bodyLimitBytes > 16 * 1024 * 1024) {
+      throw invalid(HTTP_BODY_LIMIT, bodyLimitBytes);
+    }
+    if (publicBaseUrl != null && publicBaseUrl.isEmpty()) {
+      publicBaseUrl = null;
+    }
+    if (publicBaseUrl != null && (!publicBaseUrl.matches("https?://[^/?#\\s]+(/[^?#\\s]*)?") || publicBaseUrl.endsWith("/"))) {
+      throw invalid(PUBLIC_BASE_URL, publicBaseUrl);
+    }
+    if (dataDir == null || dataDir.toString().isBlank()) {
+      throw invalid(DATA_DIR, dataDir);
+    }
+    if (storeEntries < 100 || storeEntries > 1_000_000_000L) {
+      throw invalid(STORE_ENTRIES, storeEntries);
+    }
+    if (storeAverageValueBytes < 64 || storeAverageValueBytes > 1024 * 1024) {
+      throw invalid(STORE_AVERAGE_VALUE, storeAverageValueBytes);
+    }
+  }
+
+  /** The defaults, with {@code dataDir} replaced. */
+  public static ServiceConfig defaults(Path dataDir) {
+    return fromJson(new JsonObject().put("store", new JsonObject().put("dataDir", dataDir.toString())));
+  }
+
+  /**
+   * Reads a config in the shape of {@code conf/application.yaml} ({@code {"http": {"port": 8080}, ...}});
+   * missing settings take their defaults.
+   *
+   * @throws IllegalArgumentException naming the key and the expected form when a value is invalid
+   */
+  public static ServiceConfig fromJson(JsonObject json) {
+    return new ServiceConfig(
+      string(json, HTTP_HOST),
+      (int) integer(json, HTTP_PORT),
+      (int) integer(json, HTTP_BODY_LIMIT),
+      string(json, PUBLIC_BASE_URL),
+      Path.of(string(json, DATA_DIR)),
+      integer(json, STORE_ENTRIES),
+      (int) integer(json, STORE_AVERAGE_VALUE));
+  }
+
+  /**
+   * Reads {@code yamlFile} (if it exists), then lets each setting's environment variable override it.
+   *
+   * @throws IllegalArgumentException naming the key and the expected form when a value is invalid
+   */
+  public static ServiceConfig load(Path yamlFile, Map<String, String> env) {
+    JsonObject json = new JsonObject();
+    if (yamlFile != null && Files.exists(yamlFile)) {
+      try (Reader reader = Files.newBufferedReader(yamlFile, StandardCharsets.UTF_8)) {
+        Object loaded = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+        if (loaded instanceof Map<?, ?> map) {
+          json = new JsonObject(stringKeys(map));
+        } else if (loaded != null) {
+          throw new IllegalArgumentException(yamlFile + ": expected a YAML mapping at the top level");
+        }
+      } catch (IOException e) {
+        throw new IllegalArgumentException("Cannot read " + yamlFile + ": " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        if (e instanceof IllegalArgumentException) {
+          throw e;
+        }
+        throw new IllegalArgumentException(yamlFile + " is not valid YAML: " + e.getMessage(), e);
+      }
+    }
+    for (Setting setting : SETTINGS) {
+      String value = env.get(setting.env());
+      if (value != null) {
+        put(json, setting.key(), value);
+      }
+    }
+    return fromJson(json);
+  }
+
+  /** This config as JSON in the shape {@link #fromJson} reads; {@code fromJson(toJson())} equals this. */
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject();
+    put(json, HTTP_HOST.key(), httpHost);
+    put(json, HTTP_PORT.key(), httpPort);
+    put(json, HTTP_BODY_LIMIT.key(), bodyLimitBytes);
+    put(json, PUBLIC_BASE_URL.key(), publicBaseUrl);
+    put(json, DATA_DIR.key(), dataDir.toString());
+    put(json, STORE_ENTRIES.key(), storeEntries);
+    put(json, STORE_AVERAGE_VALUE.key(), storeAverageValueBytes);
+    return json;
+  }
+
+  public StoreOptions storeOptions() {
+    return new StoreOptions(dataDir, storeEntries, AVERAGE_KEY_BYTES, storeAverageValueBytes);
+  }
+
+  /** A copy listening on another port (tests and embedders use 0). */
+  public ServiceConfig withHttpPort(int port) {
+    return new ServiceConfig(httpHost, port, bodyLimitBytes, publicBaseUrl, dataDir, storeEntries,
+      storeAverageValueBytes);
+  }
+
+  private static Object lookup(JsonObject json, Setting setting) {
+    String[] parts = setting.key().split("\\.");
+    Object node = json;
+    for (String part : parts) {
+      if (!(node instanceof JsonObject object)) {
+        return null;
+      }
+      node = object.getValue(part);
+    }
+    return node == null ? setting.defaultValue() : node;
+  }
+
+  private static String string(JsonObject json, Setting setting) {
+    Object value = lookup(json, setting);
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof JsonObject || value instanceof io.vertx.core.json.JsonArray) {
+      throw invalid(setting, value);
+    }
+    return value.toString().trim();
+  }
+
+  private static long integer(JsonObject json, Setting setting) {
+    Object value = lookup(json, setting);
+    if (value instanceof Number number && number.doubleValue() == number.longValue()) {
+      return number.longValue();
+    }
+    if (value instanceof String text) {
+      try {
+        return Long.parseLong(text.trim().replace("_", ""));
+      } catch (NumberFormatException e) {
+        throw invalid(setting, value);
+      }
+    }
+    throw invalid(setting, value);
+  }
+
+  private static void put(JsonObject json, String dottedKey, Object value) {
+    String[] parts = dottedKey.split("\\.");
+    JsonObject node = json;
+    for (int i = 0; i < parts.length - 1; i++) {
+      Object child = node.getValue(parts[i]);
+      if (!(child instanceof JsonObject)) {
+        child = new JsonObject();
+        node.put(parts[i], child);
+      }
+      node = (JsonObject) child;
+    }
+    node.put(parts[parts.length - 1], value);
+  }
+
+  private static Map<String, Object> stringKeys(Map<?, ?> map) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    map.forEach((k, v) -> out.put(String.valueOf(k), v instanceof Map<?, ?> m ? stringKeys(m) : v));
+    return out;
+  }
+
+  private static IllegalArgumentException invalid(Setting setting, Object value) {
+    return new IllegalArgumentException("Invalid configuration " + setting.key() + " (environment "
+      + setting.env() + "): expected " + setting.expected() + ", got '" + value + "'");
+  }
+}

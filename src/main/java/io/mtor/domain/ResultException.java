@@ -1,0 +1,47 @@
+package io.mtor.domain;
+
+/**
+ * The one failure type of the service's domain: every expected failure (unknown id, duplicate id, full
+ * store, ...) is one of these, with a {@link Kind} that the HTTP layer maps to a status and a Graph error code.
+ */
+public final class ResultException extends RuntimeException {
+
+  private static final long serialVersionUID = 1L;
+
+  /** What went wrong, independent of any transport. */
+  public enum Kind {
+    NOT_FOUND,
+    CONFLICT,
+    STORE_FULL,
+    STORE_UNAVAILABLE
+  }
+
+  private final Kind kind;
+
+  private ResultException(Kind kind, String message, Throwable cause) {
+    super(message, cause, false, cause != null);
+    this.kind = kind;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public static ResultException notFound(String id) {
+    return new ResultException(Kind.NOT_FOUND, "The managedTenantOperationResult '" + id + "' does not exist.", null);
+  }
+
+  public static ResultException conflict(String id) {
+    return new ResultException(Kind.CONFLICT,
+      "A managedTenantOperationResult with id '" + id + "' already exists.", null);
+  }
+
+  public static ResultException storeFull(Throwable cause) {
+    return new ResultException(Kind.STORE_FULL,
+      "The store has no room for another managedTenantOperationResult.", cause);
+  }
+
+  public static ResultException storeUnavailable(Throwable cause) {
+    return new ResultException(Kind.STORE_UNAVAILABLE, "The store is not available.", cause);
+  }
+}

@@ -1,0 +1,167 @@
+package io.mtor.http;
+
+import io.mtor.domain.ResultException;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatorErrorType;
+import io.vertx.openapi.validation.ValidatorException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The one error mapper: turns every failure of a request (contract violation, domain failure, router
+ * status, unexpected exception) into a Microsoft Graph error body. Never HTML, never a stack trace.
+ */
+public final class GraphErrors implements Handler<RoutingContext> {
+
+  public static final String JSON = "application/json; charset=utf-8";
+  private static final Logger LOG = LoggerFactory.getLogger(GraphErrors.class);
+  private static final DateTimeFormatter INNER_DATE = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss");
+
+  /** One violation in an error's {@code details}. */
+  public record Detail(String code, String message, String target) {
+    JsonObject toJson() {
+      JsonObject json = new JsonObject().put("code", code).put("message", message);
+      return target == null ? json : json.put("target", target);
+    }
+  }
+
+  private final int bodyLimitBytes;
+  private final Function<String, Set<String>> allowedMethods;
+
+  /**
+   * @param bodyLimitBytes the body limit, for the 413 message
+   * @param allowedMethods methods the contract defines for a request path (for 405's {@code Allow})
+   */
+  public GraphErrors(int bodyLimitBytes, Function<String, Set<String>> allowedMethods) {
+    this.bodyLimitBytes = bodyLimitBytes;
+    this.allowedMethods = allowedMethods;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    int status = ctx.statusCode();
+    if (failure instanceof HttpException http) {
+      status = http.getStatusCode();
+      if (http.getCause() != null) {
+        failure = http.getCause();
+      }
+    }
+    if (failure instanceof ResultException domain) {
+      domain(ctx, domain);
+    } else if (failure instanceof ValidatorException invalid) {
+      validation(ctx, invalid);
+    } else if (status == 404) {
+      send(ctx, 404, "notFound", "No resource matches '" + ctx.request().path() + "'.", null, List.of());
+    } else if (status == 405) {
+      Set<String> allowed = allowedMethods.apply(ctx.normalizedPath());
+      if (!allowed.isEmpty() && !ctx.response().headWritten()) {
+        ctx.response().putHeader(HttpHeaders.ALLOW, String.join(", ", allowed));
+      }
+      send(ctx, 405, "methodNotAllowed", "The method " + ctx.request().method() + " is not allowed on '"
+        + ctx.request().path() + "'; allowed: " + String.join(", ", allowed) + ".", null, List.of());
+    } else if (status == 413) {
+      send(ctx, 413, "requestEntityTooLarge", "The request body exceeds the limit of " + bodyLimitBytes
+        + " bytes.", null, List.of());
+    } else if (status == 415) {
+      unsupportedMediaType(ctx);
+    } else if (status >= 400 && status < 500 && failure == null) {
+      send(ctx, status, "badRequest", "The request is invalid.", null, List.of());
+    } else {
+      LOG.error("request-id {}: unexpected failure of {} {}", RequestIds.requestId(ctx), ctx.request().method(),
+        ctx.request().path(), failure);
+      send(ctx, 500, "internalServerError", "An unexpected error occurred. Quote the request-id when reporting it.",
+        null, List.of());
+    }
+  }
+
+  private void domain(RoutingContext ctx, ResultException e) {
+    switch (e.kind()) {
+      case NOT_FOUND -> send(ctx, 404, "notFound", e.getMessage(), null, List.of());
+      case CONFLICT -> send(ctx, 409, "conflict", e.getMessage(), "id", List.of());
+      case STORE_FULL -> send(ctx, 507, "insufficientStorage", e.getMessage(), null, List.of());
+      case STORE_UNAVAILABLE -> {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+        send(ctx, 503, "serviceUnavailable", e.getMessage(), null, List.of());
+      }
+    }
+  }
+
+  private void validation(RoutingContext ctx, ValidatorException e) {
+    if (e instanceof SchemaValidationException schema && e.getMessage().contains(" body ")) {
+      List<Detail> details = SchemaViolations.details(schema.getOutputUnit());
+      String message = details.isEmpty() ? "The request body is invalid." : details.get(0).message();
+      send(ctx, 400, "badRequest", message, details.isEmpty() ? null : details.get(0).target(), details);
+    } else if (e instanceof SchemaValidationException schema) {
+      // A parameter: the validator's message names it ("The value of path parameter id is invalid").
+      List<Detail> details = SchemaViolations.details(schema.getOutputUnit());
+      send(ctx, 400, "badRequest", e.getMessage(), null, details);
+    } else if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT) {
+      unsupportedMediaType(ctx);
+    } else if (e.type() == ValidatorErrorType.ILLEGAL_VALUE) {
+      send(ctx, 400, "badRequest", "The request body is not valid JSON (malformed, not UTF-8, or nested too deeply).",
+        null, List.of());
+    } else if (e.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER && e.getMessage().contains("body")) {
+      send(ctx, 400, "badRequest", "The request body is empty; a JSON object is required.", null, List.of());
+    } else {
+      send(ctx, 400, "badRequest", e.getMessage(), null, List.of());
+    }
+  }
+
+  private static void unsupportedMediaType(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    send(ctx, 415, "unsupportedMediaType", "The request body must be application/json"
+      + (type == null ? "; no Content-Type was sent." : ", not '" + type + "'."), null, List.of());
+  }
+
+  /** Ends the response with a Graph error body. */
+  public static void send(RoutingContext ctx, int status, String code, String message, String target,
+                          List<Detail> details) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    if (response.headWritten()) {
+      // Too late for a proper error: cut the connection so the client sees a failure, not a short body.
+      ctx.request().connection().close();
+      return;
+    }
+    JsonObject inner = new JsonObject()
+      .put("date", LocalDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).format(INNER_DATE))
+      .put(RequestIds.REQUEST_ID, RequestIds.requestId(ctx));
+    String clientRequestId = RequestIds.clientRequestId(ctx);
+    if (clientRequestId != null) {
+      inner.put(RequestIds.CLIENT_REQUEST_ID, clientRequestId);
+    }
+    JsonObject error = new JsonObject().put("code", code).put("message", message);
+    if (target != null) {
+      error.put("target", target);
+    }
+    if (!details.isEmpty()) {
+      JsonArray array = new JsonArray(new ArrayList<>(details.size()));
+      details.forEach(d -> array.add(d.toJson()));
+      error.put("details", array);
+    }
+    error.put("innerError", inner);
+    response.setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+      .end(new JsonObject().put("error", error).toBuffer());
+  }
+}

@@ -1,0 +1,117 @@
+package io.mtor.http;
+
+import io.vertx.json.schema.OutputUnit;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns the JSON Schema validator's output (instance pointer, keyword location, reason) into Graph error
+ * details, one per violated value, keeping the validator's own reasons.
+ *
+ * <p>The validator reports a chain for each violation (e.g. {@code properties} → {@code $ref} →
+ * {@code pattern}); only the innermost link says why. It also reports a spurious
+ * {@code additionalProperties} error for every declared property whose value failed (the failed property
+ * is not counted as evaluated): such an error is dropped when a real error exists at the same pointer.
+ */
+final class SchemaViolations {
+
+  private SchemaViolations() {
+  }
+
+  static List<GraphErrors.Detail> details(OutputUnit root) {
+    List<OutputUnit> all = new ArrayList<>();
+    if (root.getErrors() != null) {
+      all.addAll(root.getErrors());
+    }
+    if (all.isEmpty() && root.getError() != null) {
+      all.add(root);
+    }
+    List<OutputUnit> leaves = new ArrayList<>();
+    for (OutputUnit unit : all) {
+      if (!isWrapper(unit, all)) {
+        leaves.add(unit);
+      }
+    }
+    Map<String, GraphErrors.Detail> byPointerAndReason = new LinkedHashMap<>();
+    for (OutputUnit unit : leaves) {
+      String pointer = pointer(unit);
+      if (isAdditionalProperties(unit) && hasRealErrorAt(pointer, leaves)) {
+        continue;
+      }
+      String reason = reason(unit);
+      byPointerAndReason.putIfAbsent(pointer + "\u0000" + reason,
+        new GraphErrors.Detail(code(unit), describe(pointer, reason), pointer));
+    }
+    return new ArrayList<>(byPointerAndReason.values());
+  }
+
+  /** A link of a chain: another error lies deeper in the schema at or below the same instance pointer. */
+  private static boolean isWrapper(OutputUnit unit, List<OutputUnit> all) {
+    String keyword = keyword(unit);
+    String pointer = pointer(unit);
+    for (OutputUnit other : all) {
+      if (other != unit && keyword(other).startsWith(keyword + "/") && pointer(other).startsWith(pointer)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasRealErrorAt(String pointer, List<OutputUnit> leaves) {
+    for (OutputUnit other : leaves) {
+      if (!isAdditionalProperties(other) && (pointer(other).equals(pointer) || pointer(other).startsWith(pointer + "/"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isAdditionalProperties(OutputUnit unit) {
+    return keyword(unit).endsWith("/additionalProperties");
+  }
+
+  private static String code(OutputUnit unit) {
+    String keyword = keyword(unit);
+    if (keyword.endsWith("/additionalProperties")) {
+      return "unknownProperty";
+    }
+    if (keyword.endsWith("/required")) {
+      return "missingProperty";
+    }
+    if (keyword.endsWith("/not")) {
+      return "readOnlyProperty";
+    }
+    return "invalidValue";
+  }
+
+  private static String reason(OutputUnit unit) {
+    String keyword = keyword(unit);
+    if (keyword.endsWith("/additionalProperties")) {
+      return "is not a property of managedTenantOperationResult";
+    }
+    if (keyword.endsWith("/not")) {
+      return "is read-only: the server sets it";
+    }
+    return unit.getError() == null ? "is invalid" : unit.getError();
+  }
+
+  private static String describe(String pointer, String reason) {
+    if (pointer.isEmpty()) {
+      return "The request body: " + reason + ".";
+    }
+    String property = pointer.substring(1).replace("~1", "/").replace("~0", "~");
+    return "The property '" + property + "' " + (reason.startsWith("is ") ? reason : "is invalid: " + reason) + ".";
+  }
+
+  private static String keyword(OutputUnit unit) {
+    return unit.getKeywordLocation() == null ? "" : unit.getKeywordLocation();
+  }
+
+  private static String pointer(OutputUnit unit) {
+    String location = unit.getInstanceLocation() == null ? "" : unit.getInstanceLocation();
+    return location.startsWith("#") ? location.substring(1) : location;
+  }
+}
