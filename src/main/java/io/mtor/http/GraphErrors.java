@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
-import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
@@ -44,14 +43,17 @@ public final class GraphErrors implements Handler<RoutingContext> {
 
   private final int bodyLimitBytes;
   private final Function<String, Set<String>> allowedMethods;
+  private final JsonObject contract;
 
   /**
    * @param bodyLimitBytes the body limit, for the 413 message
    * @param allowedMethods methods the contract defines for a request path (for 405's {@code Allow})
+   * @param contract       the raw OpenAPI document, for what a value should look like
    */
-  public GraphErrors(int bodyLimitBytes, Function<String, Set<String>> allowedMethods) {
+  GraphErrors(int bodyLimitBytes, Function<String, Set<String>> allowedMethods, JsonObject contract) {
     this.bodyLimitBytes = bodyLimitBytes;
     this.allowedMethods = allowedMethods;
+    this.contract = contract;
   }
 
   @Override
@@ -68,15 +70,13 @@ public final class GraphErrors implements Handler<RoutingContext> {
       domain(ctx, domain);
     } else if (failure instanceof ValidatorException invalid) {
       validation(ctx, invalid);
+    } else if (status == 404 && failure == null && !allowedMethods.apply(ctx.normalizedPath()).isEmpty()) {
+      // A resource path reached with a method it lacks: routers mounted side by side report that as 404.
+      methodNotAllowed(ctx);
     } else if (status == 404) {
       send(ctx, 404, "notFound", "No resource matches '" + ctx.request().path() + "'.", null, List.of());
     } else if (status == 405) {
-      Set<String> allowed = allowedMethods.apply(ctx.normalizedPath());
-      if (!allowed.isEmpty() && !ctx.response().headWritten()) {
-        ctx.response().putHeader(HttpHeaders.ALLOW, String.join(", ", allowed));
-      }
-      send(ctx, 405, "methodNotAllowed", "The method " + ctx.request().method() + " is not allowed on '"
-        + ctx.request().path() + "'; allowed: " + String.join(", ", allowed) + ".", null, List.of());
+      methodNotAllowed(ctx);
     } else if (status == 413) {
       send(ctx, 413, "requestEntityTooLarge", "The request body exceeds the limit of " + bodyLimitBytes
         + " bytes.", null, List.of());
@@ -90,6 +90,15 @@ public final class GraphErrors implements Handler<RoutingContext> {
       send(ctx, 500, "internalServerError", "An unexpected error occurred. Quote the request-id when reporting it.",
         null, List.of());
     }
+  }
+
+  private void methodNotAllowed(RoutingContext ctx) {
+    Set<String> allowed = allowedMethods.apply(ctx.normalizedPath());
+    if (!allowed.isEmpty() && !ctx.response().headWritten()) {
+      ctx.response().putHeader(HttpHeaders.ALLOW, String.join(", ", allowed));
+    }
+    send(ctx, 405, "methodNotAllowed", "The method " + ctx.request().method() + " is not allowed on '"
+      + ctx.request().path() + "'; allowed: " + String.join(", ", allowed) + ".", null, List.of());
   }
 
   private void domain(RoutingContext ctx, ResultException e) {
@@ -106,12 +115,12 @@ public final class GraphErrors implements Handler<RoutingContext> {
 
   private void validation(RoutingContext ctx, ValidatorException e) {
     if (e instanceof SchemaValidationException schema && e.getMessage().contains(" body ")) {
-      List<Detail> details = SchemaViolations.details(schema.getOutputUnit());
+      List<Detail> details = SchemaViolations.details(schema.getOutputUnit(), contract);
       String message = details.isEmpty() ? "The request body is invalid." : details.get(0).message();
       send(ctx, 400, "badRequest", message, details.isEmpty() ? null : details.get(0).target(), details);
     } else if (e instanceof SchemaValidationException schema) {
       // A parameter: the validator's message names it ("The value of path parameter id is invalid").
-      List<Detail> details = SchemaViolations.details(schema.getOutputUnit());
+      List<Detail> details = SchemaViolations.details(schema.getOutputUnit(), contract);
       send(ctx, 400, "badRequest", e.getMessage(), null, details);
     } else if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT) {
       unsupportedMediaType(ctx);

@@ -103,7 +103,7 @@ public final class ResultsResource {
       .filter(e -> e.getKey().matcher(requestPath).matches())
       .map(Map.Entry::getValue)
       .findFirst()
-      .orElse(Set.of()));
+      .orElse(Set.of()), contract.getRawContract());
   }
 
   private void createResult(RoutingContext ctx) {

@@ -1,5 +1,7 @@
 package io.mtor.http;
 
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.pointer.JsonPointer;
 import io.vertx.json.schema.OutputUnit;
 
 import java.util.ArrayList;
@@ -21,7 +23,11 @@ final class SchemaViolations {
   private SchemaViolations() {
   }
 
-  static List<GraphErrors.Detail> details(OutputUnit root) {
+  /**
+   * @param root     the validator's output
+   * @param contract the raw OpenAPI document, whose schema descriptions say what a value should look like
+   */
+  static List<GraphErrors.Detail> details(OutputUnit root, JsonObject contract) {
     List<OutputUnit> all = new ArrayList<>();
     if (root.getErrors() != null) {
       all.addAll(root.getErrors());
@@ -41,7 +47,10 @@ final class SchemaViolations {
       if (isAdditionalProperties(unit) && hasRealErrorAt(pointer, leaves)) {
         continue;
       }
-      String reason = reason(unit);
+      if (isRequired(unit)) {
+        pointer = pointer + "/" + missingProperty(unit);
+      }
+      String reason = reason(unit, contract);
       byPointerAndReason.putIfAbsent(pointer + "\u0000" + reason,
         new GraphErrors.Detail(code(unit), describe(pointer, reason), pointer));
     }
@@ -87,15 +96,51 @@ final class SchemaViolations {
     return "invalidValue";
   }
 
-  private static String reason(OutputUnit unit) {
+  private static boolean isRequired(OutputUnit unit) {
+    return keyword(unit).endsWith("/required");
+  }
+
+  /**
+   * The validator reports one {@code required} error per missing property, at the object's pointer; the
+   * property's name is only in its reason, quoted.
+   */
+  private static String missingProperty(OutputUnit unit) {
+    String error = unit.getError() == null ? "" : unit.getError();
+    int open = error.indexOf('"');
+    int close = error.lastIndexOf('"');
+    return open >= 0 && close > open ? error.substring(open + 1, close) : "";
+  }
+
+  private static String reason(OutputUnit unit, JsonObject contract) {
     String keyword = keyword(unit);
+    if (isRequired(unit)) {
+      return "is required";
+    }
     if (keyword.endsWith("/additionalProperties")) {
       return "is not a property of managedTenantOperationResult";
     }
     if (keyword.endsWith("/not")) {
       return "is read-only: the server sets it";
     }
-    return unit.getError() == null ? "is invalid" : unit.getError();
+    String reason = unit.getError() == null ? "is invalid" : unit.getError();
+    String expected = expectation(unit, contract);
+    return expected == null ? reason : reason + " (expected: " + expected + ")";
+  }
+
+  /** The description of the named schema the failed keyword belongs to, if it is one of the contract's. */
+  private static String expectation(OutputUnit unit, JsonObject contract) {
+    String location = unit.getAbsoluteKeywordLocation();
+    int hash = location == null ? -1 : location.indexOf("#/components/");
+    if (hash < 0 || contract == null) {
+      return null;
+    }
+    String keywordPointer = location.substring(hash + 1);
+    String schemaPointer = keywordPointer.substring(0, keywordPointer.lastIndexOf('/'));
+    Object schema = JsonPointer.from(schemaPointer).queryJson(contract);
+    if (schema instanceof JsonObject object && object.getValue("description") instanceof String description) {
+      return description.endsWith(".") ? description.substring(0, description.length() - 1) : description;
+    }
+    return null;
   }
 
   private static String describe(String pointer, String reason) {

@@ -148,6 +148,11 @@ public final class OperationResultStore implements AutoCloseable {
     return map().longSize();
   }
 
+  /** The map itself, for tests in this package that need to reach below the store's contract. */
+  ChronicleMap<String, byte[]> chronicleMap() {
+    return map;
+  }
+
   private ChronicleMap<String, byte[]> map() {
     if (closed) {
       throw ResultException.storeUnavailable(null);
