@@ -40,9 +40,9 @@ public final class Main {
     vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config.toJson()))
       .onSuccess(id -> {
         String host = "0.0.0.0".equals(config.httpHost()) ? "localhost" : config.httpHost();
+        System.out.printf("data folder: %s%n", config.dataDir().toAbsolutePath().normalize());
         System.out.printf("managedTenantOperationResults listening on http://%s:%d/managedTenantOperationResults%n",
           host, verticle.actualPort());
-        System.out.printf("data folder: %s%n", config.dataDir().toAbsolutePath().normalize());
         System.out.flush();
         LOG.info("Ready in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, stopped), "shutdown"));

@@ -164,7 +164,7 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
     Object node = json;
     for (String part : parts) {
       if (!(node instanceof JsonObject object)) {
-        return null;
+        return setting.defaultValue();
       }
       node = object.getValue(part);
     }

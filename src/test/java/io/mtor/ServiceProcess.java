@@ -1,0 +1,113 @@
+package io.mtor;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** The packaged service started with {@code scripts/run} as a separate process, as a user would. */
+public final class ServiceProcess implements AutoCloseable {
+
+  public final Process process;
+  public final int port;
+  public final StringBuilder output = new StringBuilder();
+  public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private ServiceProcess(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  public static ServiceProcess start(Path dataDir, Map<String, String> env) throws IOException, InterruptedException {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    ProcessBuilder builder = new ProcessBuilder("scripts/run").redirectErrorStream(true);
+    builder.environment().put("DATA_DIR", dataDir.toString());
+    builder.environment().put("HTTP_PORT", Integer.toString(port));
+    builder.environment().put("HTTP_HOST", "127.0.0.1");
+    builder.environment().put("STORE_ENTRIES", "20000");
+    builder.environment().putAll(env);
+    ServiceProcess service = new ServiceProcess(builder.start(), port);
+    CompletableFuture<Boolean> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(service.process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null) {
+          synchronized (service.output) {
+            service.output.append(line).append('\n');
+          }
+          if (line.contains("listening on http://")) {
+            ready.complete(true);
+          }
+        }
+      } catch (IOException ignored) {
+        // the process is gone
+      }
+      ready.complete(false);
+    }, "service-output");
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      if (!ready.get(120, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("service did not start:\n" + service.output());
+      }
+    } catch (Exception e) {
+      service.process.destroyForcibly();
+      throw new IllegalStateException("service did not start: " + e + "\n" + service.output(), e);
+    }
+    return service;
+  }
+
+  public String output() {
+    synchronized (output) {
+      return output.toString();
+    }
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  public HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create(url(path)))
+      .header("content-type", "application/json")
+      .timeout(Duration.ofSeconds(10))
+      .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(10)).GET().build(),
+      HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** SIGTERM, then the exit code (or -1 if it did not exit within the bound). */
+  public int terminate(long seconds) throws InterruptedException {
+    process.destroy();
+    return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+  }
+
+  /** SIGKILL. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      kill();
+    }
+  }
+}
