@@ -27,9 +27,17 @@ import java.util.Map;
  * @param dataDir                folder of the store file
  * @param storeEntries           records the store is sized for
  * @param storeAverageValueBytes average stored entity size in bytes
+ * @param auditEnabled           whether the service deploys its audit trail writer
+ * @param auditMaxFileBytes      size at which an audit file is rotated
+ * @param auditOutboxEntries     events that may await the audit trail before writes answer 503
+ * @param bridgeEnabled          whether the TCP event-bus bridge runs (outbound events only)
+ * @param bridgeHost             interface of the bridge
+ * @param bridgePort             port of the bridge
  */
 public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, String publicBaseUrl,
-                            Path dataDir, long storeEntries, int storeAverageValueBytes) {
+                            Path dataDir, long storeEntries, int storeAverageValueBytes,
+                            boolean auditEnabled, long auditMaxFileBytes, long auditOutboxEntries,
+                            boolean bridgeEnabled, String bridgeHost, int bridgePort) {
 
   /** A setting: its dotted key in the YAML file and JSON config, its environment variable, its default. */
   public record Setting(String key, String env, Object defaultValue, String expected) {
@@ -47,9 +55,19 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
   public static final Setting STORE_AVERAGE_VALUE = new Setting("store.averageValueBytes",
     "STORE_AVERAGE_VALUE_BYTES", 640, "an integer from 64 to 1048576");
 
+  public static final Setting AUDIT_ENABLED = new Setting("audit.enabled", "AUDIT_ENABLED", true, "true or false");
+  public static final Setting AUDIT_MAX_FILE = new Setting("audit.maxFileBytes", "AUDIT_MAX_FILE_BYTES", 64L << 20,
+    "an integer from 4096 to 68719476736");
+  public static final Setting AUDIT_OUTBOX = new Setting("audit.outboxEntries", "AUDIT_OUTBOX_ENTRIES", 50_000,
+    "an integer from 100 to 100000000");
+  public static final Setting BRIDGE_ENABLED = new Setting("bridge.enabled", "BRIDGE_ENABLED", false, "true or false");
+  public static final Setting BRIDGE_HOST = new Setting("bridge.host", "BRIDGE_HOST", "127.0.0.1", "a host name or IP address");
+  public static final Setting BRIDGE_PORT = new Setting("bridge.port", "BRIDGE_PORT", 7000, "an integer from 1 to 65535");
+
   /** Every setting, in the order of the README's configuration table. */
   public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
-    DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE);
+    DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE, AUDIT_ENABLED, AUDIT_MAX_FILE, AUDIT_OUTBOX, BRIDGE_ENABLED,
+    BRIDGE_HOST, BRIDGE_PORT);
 
   /** The average id is a GUID. */
   static final int AVERAGE_KEY_BYTES = 36;
@@ -79,6 +97,18 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
     if (storeAverageValueBytes < 64 || storeAverageValueBytes > 1024 * 1024) {
       throw invalid(STORE_AVERAGE_VALUE, storeAverageValueBytes);
     }
+    if (auditMaxFileBytes < 4096 || auditMaxFileBytes > 64L << 30) {
+      throw invalid(AUDIT_MAX_FILE, auditMaxFileBytes);
+    }
+    if (auditOutboxEntries < 100 || auditOutboxEntries > 100_000_000L) {
+      throw invalid(AUDIT_OUTBOX, auditOutboxEntries);
+    }
+    if (bridgeHost == null || bridgeHost.isBlank()) {
+      throw invalid(BRIDGE_HOST, bridgeHost);
+    }
+    if (bridgePort < 1 || bridgePort > 65535) {
+      throw invalid(BRIDGE_PORT, bridgePort);
+    }
   }
 
   /** The defaults, with {@code dataDir} replaced. */
@@ -100,7 +130,13 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
       string(json, PUBLIC_BASE_URL),
       Path.of(string(json, DATA_DIR)),
       integer(json, STORE_ENTRIES),
-      (int) integer(json, STORE_AVERAGE_VALUE));
+      (int) integer(json, STORE_AVERAGE_VALUE),
+      bool(json, AUDIT_ENABLED),
+      integer(json, AUDIT_MAX_FILE),
+      integer(json, AUDIT_OUTBOX),
+      bool(json, BRIDGE_ENABLED),
+      string(json, BRIDGE_HOST),
+      (int) integer(json, BRIDGE_PORT));
   }
 
   /**
@@ -146,17 +182,28 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
     put(json, DATA_DIR.key(), dataDir.toString());
     put(json, STORE_ENTRIES.key(), storeEntries);
     put(json, STORE_AVERAGE_VALUE.key(), storeAverageValueBytes);
+    put(json, AUDIT_ENABLED.key(), auditEnabled);
+    put(json, AUDIT_MAX_FILE.key(), auditMaxFileBytes);
+    put(json, AUDIT_OUTBOX.key(), auditOutboxEntries);
+    put(json, BRIDGE_ENABLED.key(), bridgeEnabled);
+    put(json, BRIDGE_HOST.key(), bridgeHost);
+    put(json, BRIDGE_PORT.key(), bridgePort);
     return json;
   }
 
-  public StoreOptions storeOptions() {
-    return new StoreOptions(dataDir, storeEntries, AVERAGE_KEY_BYTES, storeAverageValueBytes);
+  /** The audit trail's folder: {@code audit} under the data folder. */
+  public Path auditDir() {
+    return dataDir.resolve("audit");
   }
 
-  /** A copy listening on another port (tests and embedders use 0). */
-  public ServiceConfig withHttpPort(int port) {
-    return new ServiceConfig(httpHost, port, bodyLimitBytes, publicBaseUrl, dataDir, storeEntries,
-      storeAverageValueBytes);
+  public StoreOptions storeOptions() {
+    return new StoreOptions(dataDir, storeEntries, AVERAGE_KEY_BYTES, storeAverageValueBytes,
+      auditEnabled ? auditOutboxEntries : 0);
+  }
+
+  /** A copy with some settings replaced, given in the shape of {@link #toJson()}. */
+  public ServiceConfig with(JsonObject overrides) {
+    return fromJson(toJson().mergeIn(overrides, true));
   }
 
   private static Object lookup(JsonObject json, Setting setting) {
@@ -193,6 +240,17 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
       } catch (NumberFormatException e) {
         throw invalid(setting, value);
       }
+    }
+    throw invalid(setting, value);
+  }
+
+  private static boolean bool(JsonObject json, Setting setting) {
+    Object value = lookup(json, setting);
+    if (value instanceof Boolean b) {
+      return b;
+    }
+    if (value instanceof String text && (text.trim().equalsIgnoreCase("true") || text.trim().equalsIgnoreCase("false"))) {
+      return Boolean.parseBoolean(text.trim());
     }
     throw invalid(setting, value);
   }

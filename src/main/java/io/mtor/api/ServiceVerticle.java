@@ -1,6 +1,5 @@
 package io.mtor.api;
 
-import io.mtor.store.OperationResultStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -9,8 +8,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole service as one verticle: opens the store named by its JSON config ({@link ServiceConfig#toJson()}
- * shape), serves the resource over HTTP, and closes the store after the server has stopped.
+ * The whole service as one verticle: a {@link ResultsService} configured by the verticle's JSON config
+ * ({@link ServiceConfig#toJson()} shape) behind an HTTP server. Undeploying it stops the server (in-flight
+ * requests finish), then the service.
  *
  * <pre>{@code
  * vertx.deployVerticle(new ServiceVerticle(), new DeploymentOptions().setConfig(config.toJson()));
@@ -20,28 +20,31 @@ public final class ServiceVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ServiceVerticle.class);
 
-  private OperationResultStore store;
+  private ResultsService service;
   private HttpServer server;
 
   @Override
   public Future<?> start() {
     ServiceConfig config = ServiceConfig.fromJson(config());
-    return vertx.executeBlocking(() -> OperationResultStore.open(config.storeOptions()))
-      .compose(opened -> {
-        store = opened;
-        return ManagedTenantOperationResults.application(vertx, config, store);
+    return ResultsService.start(vertx, config)
+      .compose(started -> {
+        service = started;
+        return vertx.createHttpServer(new HttpServerOptions()
+            .setHost(config.httpHost())
+            .setPort(config.httpPort()))
+          .requestHandler(service.application())
+          .listen();
       })
-      .compose(router -> vertx.createHttpServer(new HttpServerOptions()
-          .setHost(config.httpHost())
-          .setPort(config.httpPort()))
-        .requestHandler(router)
-        .listen())
       .onSuccess(listening -> {
         server = listening;
         LOG.info("Listening on http://{}:{} with data in {}", config.httpHost(), listening.actualPort(),
           config.dataDir().toAbsolutePath().normalize());
       })
-      .onFailure(e -> closeStore());
+      .onFailure(e -> {
+        if (service != null) {
+          service.close();
+        }
+      });
   }
 
   /** The port the server listens on (useful with port 0). */
@@ -49,23 +52,14 @@ public final class ServiceVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  /** The store this verticle owns. */
-  public OperationResultStore store() {
-    return store;
+  /** The service behind the server. */
+  public ResultsService service() {
+    return service;
   }
 
   @Override
   public Future<?> stop() {
     Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
-    return closed.eventually(() -> vertx.executeBlocking(() -> {
-      closeStore();
-      return null;
-    }));
-  }
-
-  private void closeStore() {
-    if (store != null) {
-      store.close();
-    }
+    return closed.eventually(() -> service == null ? Future.succeededFuture() : service.close());
   }
 }

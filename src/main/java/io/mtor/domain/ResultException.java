@@ -13,7 +13,8 @@ public final class ResultException extends RuntimeException {
     NOT_FOUND,
     CONFLICT,
     STORE_FULL,
-    STORE_UNAVAILABLE
+    STORE_UNAVAILABLE,
+    AUDIT_BACKLOG_FULL
   }
 
   private final Kind kind;
@@ -39,6 +40,11 @@ public final class ResultException extends RuntimeException {
   public static ResultException storeFull(Throwable cause) {
     return new ResultException(Kind.STORE_FULL,
       "The store has no room for another managedTenantOperationResult.", cause);
+  }
+
+  public static ResultException auditBacklogFull(Throwable cause) {
+    return new ResultException(Kind.AUDIT_BACKLOG_FULL,
+      "Too many changes await the audit trail; retry shortly.", cause);
   }
 
   public static ResultException storeUnavailable(Throwable cause) {

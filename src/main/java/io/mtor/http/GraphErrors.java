@@ -106,7 +106,7 @@ public final class GraphErrors implements Handler<RoutingContext> {
       case NOT_FOUND -> send(ctx, 404, "notFound", e.getMessage(), null, List.of());
       case CONFLICT -> send(ctx, 409, "conflict", e.getMessage(), "id", List.of());
       case STORE_FULL -> send(ctx, 507, "insufficientStorage", e.getMessage(), null, List.of());
-      case STORE_UNAVAILABLE -> {
+      case STORE_UNAVAILABLE, AUDIT_BACKLOG_FULL -> {
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
         send(ctx, 503, "serviceUnavailable", e.getMessage(), null, List.of());
       }

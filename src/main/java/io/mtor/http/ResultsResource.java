@@ -2,10 +2,13 @@ package io.mtor.http;
 
 import io.mtor.domain.OperationResults;
 import io.mtor.domain.ResultException;
+import io.mtor.events.ResultEvent;
+import io.mtor.events.ResultEvents;
 import io.mtor.store.OperationResultStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
@@ -59,10 +62,12 @@ public final class ResultsResource {
 
   private final OperationResultStore store;
   private final HttpOptions options;
+  private final EventBus eventBus;
 
-  private ResultsResource(OperationResultStore store, HttpOptions options) {
+  private ResultsResource(OperationResultStore store, HttpOptions options, EventBus eventBus) {
     this.store = store;
     this.options = options;
+    this.eventBus = eventBus;
   }
 
   /**
@@ -72,7 +77,7 @@ public final class ResultsResource {
    */
   public static Future<Router> router(Vertx vertx, OperationResultStore store, HttpOptions options) {
     return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
-      ResultsResource resource = new ResultsResource(store, options);
+      ResultsResource resource = new ResultsResource(store, options, vertx.eventBus());
       GraphErrors errors = errors(contract, options);
       RouterBuilder builder = RouterBuilder.create(vertx, contract, ResultsResource::extract)
         .rootHandler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
@@ -108,17 +113,22 @@ public final class ResultsResource {
 
   private void createResult(RoutingContext ctx) {
     ValidatedRequest request = ctx.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
-    JsonObject entity = OperationResults.newEntity(request.getBody().getJsonObject(), Instant.now());
+    Instant now = Instant.now();
+    JsonObject entity = OperationResults.newEntity(request.getBody().getJsonObject(), now);
     String id = entity.getString(OperationResults.ID);
     byte[] json = entity.toBuffer().getBytes();
+    JsonObject event = new ResultEvent(OperationResults.newGuid(), ResultEvents.TYPE_CREATED,
+      OperationResults.timestamp(now), RequestIds.requestId(ctx), RequestIds.clientRequestId(ctx), entity).toJson();
     // The store runs on the event loop: a warm Chronicle insert of a 600 B record takes ~1.5 us and a get
     // ~0.5 us on this machine (250k-op loop over a 600k-entry map), well below the cost of a worker hop.
     try {
-      store.insert(id, json);
+      store.insert(id, json, event.getString("eventId"), event.toBuffer().getBytes());
     } catch (ResultException e) {
       ctx.fail(e);
       return;
     }
+    // Only now is the change durable: tell the subscribers.
+    eventBus.publish(ResultEvents.CREATED, event);
     String location = baseUrl(ctx) + COLLECTION + "/" + id;
     ctx.response().putHeader(HttpHeaders.LOCATION, location).putHeader(ODATA_VERSION, "4.0");
     if (prefersMinimal(ctx.request())) {

@@ -14,45 +14,72 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
- * Owns the process's single Chronicle Map of managedTenantOperationResults, keyed by id, whose values are
- * the entities' UTF-8 JSON exactly as GET returns them (without {@code @odata.context}).
+ * Owns the process's Chronicle Maps: the managedTenantOperationResults, keyed by id, whose values are the
+ * entities' UTF-8 JSON exactly as GET returns them (without {@code @odata.context}); and the outbox of
+ * events not yet in the audit trail.
  *
  * <p>Writes go to memory-mapped pages, so a write that returned survives the death of the process
  * ({@code kill -9}); the kernel writes the pages back. An unclean exit is detected with a marker file that
- * exists only while the map is open: when it is found at start-up the map is opened with
+ * exists only while the maps are open: when it is found at start-up the maps are opened with
  * {@code recoverPersistedTo}, which also releases segment locks held by the dead process. A lock on
  * {@code store.lock} keeps a second process from opening the same data folder.
+ *
+ * <p>Every write puts its event in the outbox first and the record second, so that whatever the moment of a
+ * crash, a stored record's event is in the outbox or already acknowledged by the audit trail. At open, an
+ * outbox entry whose write did not reach the records (the crash fell between the two) is dropped: its
+ * request was never acknowledged. The audit trail acknowledges the events it has written with
+ * {@link #acknowledge}.
  *
  * <p>Chronicle's own close-on-exit hook is disabled: the service closes the store itself, after the HTTP
  * server has stopped, so that no request can touch a closed map.
  */
 public final class OperationResultStore implements AutoCloseable {
 
-  /** The map file's name carries its format version, so that a future format can live beside it. */
+  /** The map files' names carry their format version, so that a future format can live beside them. */
   public static final String MAP_FILE = "results-v1.dat";
+  public static final String OUTBOX_FILE = "outbox-v1.dat";
   static final String OPEN_MARKER = MAP_FILE + ".open";
   static final String LOCK_FILE = "store.lock";
 
   private static final Logger LOG = LoggerFactory.getLogger(OperationResultStore.class);
 
   private final ChronicleMap<String, byte[]> map;
+  private final ChronicleMap<String, byte[]> outbox;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final Path openMarker;
   private final boolean recovered;
   private final StoreOptions options;
+  private final AtomicLong sequence;
   private volatile boolean closed;
 
-  private OperationResultStore(ChronicleMap<String, byte[]> map, FileChannel lockChannel, FileLock lock,
-                               Path openMarker, boolean recovered, StoreOptions options) {
+  private OperationResultStore(ChronicleMap<String, byte[]> map, ChronicleMap<String, byte[]> outbox,
+                               FileChannel lockChannel, FileLock lock, Path openMarker, boolean recovered,
+                               StoreOptions options) {
     this.map = map;
+    this.outbox = outbox;
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.openMarker = openMarker;
     this.recovered = recovered;
     this.options = options;
+    long last = 0;
+    if (outbox != null) {
+      for (byte[] entry : outbox.values()) {
+        last = Math.max(last, PendingEvent.decode("", entry).sequence());
+      }
+    }
+    this.sequence = new AtomicLong(last);
   }
 
   /**
@@ -60,11 +87,12 @@ public final class OperationResultStore implements AutoCloseable {
    * process did not close it.
    *
    * @throws IllegalStateException if another process holds the data folder
-   * @throws UncheckedIOException  if the folder or the map file cannot be opened
+   * @throws UncheckedIOException  if the folder or the map files cannot be opened
    */
   public static OperationResultStore open(StoreOptions options) {
     Path dir = options.dataDir();
     FileChannel lockChannel = null;
+    ChronicleMap<String, byte[]> map = null;
     try {
       Files.createDirectories(dir);
       lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -80,36 +108,80 @@ public final class OperationResultStore implements AutoCloseable {
       }
       Path file = dir.resolve(MAP_FILE);
       Path marker = dir.resolve(OPEN_MARKER);
-      boolean unclean = Files.exists(file) && Files.exists(marker);
-      ChronicleMapBuilder<String, byte[]> builder = ChronicleMapBuilder.of(String.class, byte[].class)
+      boolean unclean = Files.exists(marker);
+      // The marker goes down before the maps are touched, so that a crash at any later point is seen as one.
+      Files.write(marker, new byte[0]);
+      if (unclean) {
+        LOG.warn("Store in {} was not closed cleanly by the previous process: recovering it", dir);
+      }
+      map = openMap(ChronicleMapBuilder.of(String.class, byte[].class)
         .name("managedTenantOperationResults")
         .entries(options.entries())
         .averageKeySize(options.averageKeyBytes())
-        .averageValueSize(options.averageValueBytes())
-        .skipCloseOnExitHook(true);
-      // The marker goes down before the map is touched, so that a crash at any later point is seen as one.
-      Files.write(marker, new byte[0]);
-      ChronicleMap<String, byte[]> map;
-      if (unclean) {
-        LOG.warn("Store {} was not closed cleanly by the previous process: recovering it", file);
-        map = builder.recoverPersistedTo(file.toFile(), true);
-      } else {
-        map = builder.createPersistedTo(file.toFile());
-      }
-      LOG.info("Store {} open: {} records, sized for {} entries of ~{} B ({} MiB reserved on disk){}", file,
-        map.longSize(), options.entries(), options.averageValueBytes(), Files.size(file) >> 20,
-        unclean ? ", recovered after an unclean exit" : "");
-      return new OperationResultStore(map, lockChannel, lock, marker, unclean, options);
+        .averageValueSize(options.averageValueBytes()), file, unclean);
+      ChronicleMap<String, byte[]> outbox = options.outboxEntries() == 0 ? null
+        : openMap(ChronicleMapBuilder.of(String.class, byte[].class)
+        .name("outbox")
+        .entries(options.outboxEntries())
+        .averageKeySize(36)
+        .averageValueSize(PendingEvent.averageSize(options.averageValueBytes())), dir.resolve(OUTBOX_FILE), unclean);
+      LOG.info("Store {} open: {} records, sized for {} entries of ~{} B ({} MiB reserved on disk); "
+          + "{} events awaiting the audit trail (outbox sized for {}){}", file, map.longSize(), options.entries(),
+        options.averageValueBytes(), Files.size(file) >> 20, outbox == null ? 0 : outbox.longSize(), options.outboxEntries(),
+        unclean ? "; recovered after an unclean exit" : "");
+      OperationResultStore store = new OperationResultStore(map, outbox, lockChannel, lock, marker, unclean, options);
+      store.dropUncommittedEvents();
+      return store;
     } catch (IOException e) {
+      if (map != null) {
+        map.close();
+      }
       closeQuietly(lockChannel);
       throw new UncheckedIOException("Cannot open the store in " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
+      if (map != null) {
+        map.close();
+      }
       closeQuietly(lockChannel);
       throw e;
     }
   }
 
-  /** Whether this open had to recover the map after an unclean exit of the previous process. */
+  private static ChronicleMap<String, byte[]> openMap(ChronicleMapBuilder<String, byte[]> builder, Path file,
+                                                      boolean unclean) throws IOException {
+    builder.skipCloseOnExitHook(true);
+    return unclean && Files.exists(file)
+      ? builder.recoverPersistedTo(file.toFile(), true)
+      : builder.createPersistedTo(file.toFile());
+  }
+
+  /**
+   * An outbox entry whose record write never happened (the process died between the two writes) describes
+   * a change that was not made and not acknowledged: drop it. Only the newest entry of a record can be in
+   * that state, since a record's writes follow one another.
+   */
+  private void dropUncommittedEvents() {
+    if (outbox == null) {
+      return;
+    }
+    Map<String, PendingEvent> newestByRecord = new HashMap<>();
+    outbox.forEach((eventId, bytes) -> {
+      PendingEvent event = PendingEvent.decode(eventId, bytes);
+      newestByRecord.merge(event.recordId(), event, (a, b) -> a.sequence() > b.sequence() ? a : b);
+    });
+    int dropped = 0;
+    for (PendingEvent event : newestByRecord.values()) {
+      if (!Arrays.equals(map.get(event.recordId()), event.expectedRecord())) {
+        outbox.remove(event.eventId());
+        dropped++;
+      }
+    }
+    if (dropped > 0) {
+      LOG.warn("Dropped {} outbox events whose writes the previous process did not finish", dropped);
+    }
+  }
+
+  /** Whether this open had to recover the maps after an unclean exit of the previous process. */
   public boolean recovered() {
     return recovered;
   }
@@ -119,23 +191,47 @@ public final class OperationResultStore implements AutoCloseable {
   }
 
   /**
-   * Stores {@code entity} under {@code id} unless the id is taken. Atomic: of concurrent inserts of one id,
-   * exactly one succeeds.
+   * Stores {@code entity} under {@code id} unless the id is taken, with its event in the outbox. Atomic: of
+   * concurrent inserts of one id, exactly one succeeds, and only its event stays in the outbox.
    *
-   * @throws ResultException {@code CONFLICT} if the id exists, {@code STORE_FULL} if the map has no room
+   * @throws ResultException {@code CONFLICT} if the id exists, {@code STORE_FULL} if the map has no room,
+   *                         {@code AUDIT_BACKLOG_FULL} if the outbox has no room
    */
-  public void insert(String id, byte[] entity) {
+  public void insert(String id, byte[] entity, String eventId, byte[] event) {
+    ChronicleMap<String, byte[]> records = map();
+    putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id, entity, event));
     byte[] previous;
     try {
-      previous = map().putIfAbsent(id, entity);
+      previous = records.putIfAbsent(id, entity);
     } catch (IllegalStateException | IllegalArgumentException e) {
+      forget(eventId);
       // Chronicle signals an exhausted map (no more segment tiers) or an entry too large for a segment
       // with these; neither leaves a partial entry behind.
       LOG.error("Store rejected a write of {} bytes: {}", entity.length, e.getMessage());
       throw ResultException.storeFull(e);
     }
     if (previous != null) {
+      forget(eventId);
       throw ResultException.conflict(id);
+    }
+  }
+
+  private void putEvent(Supplier<PendingEvent> pending) {
+    if (outbox == null) {
+      return;
+    }
+    PendingEvent event = pending.get();
+    try {
+      outbox.put(event.eventId(), event.encode());
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      LOG.error("Outbox full: {} events await the audit trail", outbox.longSize());
+      throw ResultException.auditBacklogFull(e);
+    }
+  }
+
+  private void forget(String eventId) {
+    if (outbox != null) {
+      outbox.remove(eventId);
     }
   }
 
@@ -146,6 +242,39 @@ public final class OperationResultStore implements AutoCloseable {
 
   public long size() {
     return map().longSize();
+  }
+
+  /** Number of events stored but not yet acknowledged by the audit trail. */
+  public long pendingCount() {
+    return outbox == null || closed ? 0 : outbox.longSize();
+  }
+
+  /**
+   * Events not yet acknowledged that were written at or before {@code writtenBeforeMillis}, oldest first,
+   * at most {@code max} of them.
+   */
+  public List<PendingEvent> pendingEvents(long writtenBeforeMillis, int max) {
+    List<PendingEvent> events = new ArrayList<>();
+    map();
+    if (outbox == null) {
+      return events;
+    }
+    outbox.forEach((eventId, bytes) -> {
+      PendingEvent event = PendingEvent.decode(eventId, bytes);
+      if (event.writtenAtMillis() <= writtenBeforeMillis) {
+        events.add(event);
+      }
+    });
+    events.sort(Comparator.comparingLong(PendingEvent::sequence));
+    return events.size() > max ? new ArrayList<>(events.subList(0, max)) : events;
+  }
+
+  /** The audit trail has these events: forget them. */
+  public void acknowledge(Iterable<String> eventIds) {
+    if (closed) {
+      return;
+    }
+    eventIds.forEach(this::forget);
   }
 
   /** The map itself, for tests in this package that need to reach below the store's contract. */
@@ -160,13 +289,16 @@ public final class OperationResultStore implements AutoCloseable {
     return map;
   }
 
-  /** Closes the map, then removes the open marker so that the next start knows the exit was clean. */
+  /** Closes the maps, then removes the open marker so that the next start knows the exit was clean. */
   @Override
   public synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
+    if (outbox != null) {
+      outbox.close();
+    }
     map.close();
     try {
       Files.deleteIfExists(openMarker);

@@ -228,8 +228,8 @@ class CreateResultTest {
         }
         return Future.all(reads).map(done -> {
           test.verify(() -> {
-            assertThat(service.verticle.store().recovered()).isFalse();
-            assertThat(service.verticle.store().size()).isEqualTo(100);
+            assertThat(service.verticle.service().recovered()).isFalse();
+            assertThat(service.verticle.service().size()).isEqualTo(100);
             for (int i = 0; i < creates.size(); i++) {
               assertThat(reads.get(i).result().statusCode()).isEqualTo(200);
               // The port, hence @odata.context, differs after the restart; the entity must not.

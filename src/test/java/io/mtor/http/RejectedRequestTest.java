@@ -106,7 +106,7 @@ class RejectedRequestTest {
   @MethodSource("badBodies")
   void badBodyIsRejectedWithAGraphErrorAndStoresNothing(String name, String contentType, Buffer body, int status,
                                                          String code, String target, String words, VertxTestContext test) {
-    long before = service.verticle.store().size();
+    long before = service.verticle.service().size();
     HttpRequest<Buffer> request = service.client.post("/managedTenantOperationResults")
       .putHeader("client-request-id", "case-" + name.replace(' ', '-'));
     if (contentType != null) {
@@ -127,7 +127,7 @@ class RejectedRequestTest {
       }
       assertThat(error.getJsonObject("innerError").getString("request-id")).isEqualTo(response.getHeader("request-id"));
       assertThat(error.getJsonObject("innerError").getString("client-request-id")).isEqualTo("case-" + name.replace(' ', '-'));
-      assertThat(service.verticle.store().size()).isEqualTo(before);
+      assertThat(service.verticle.service().size()).isEqualTo(before);
       test.completeNow();
     })));
   }

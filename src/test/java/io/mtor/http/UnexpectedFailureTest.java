@@ -1,7 +1,5 @@
 package io.mtor.http;
 
-import io.mtor.api.ManagedTenantOperationResults;
-import io.mtor.api.ServiceConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -12,7 +10,6 @@ import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,7 +21,7 @@ class UnexpectedFailureTest {
 
   @Test
   void anUnexpectedExceptionIsA500WithoutInternals(Vertx vertx, VertxTestContext test) {
-    ManagedTenantOperationResults.errorMapper(vertx, ServiceConfig.defaults(Path.of("unused")))
+    ResultsResource.errors(vertx, new HttpOptions(65536, null))
       .compose(errors -> {
         Router router = Router.router(vertx);
         router.get("/boom").handler(ctx -> {

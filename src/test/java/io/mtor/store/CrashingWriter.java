@@ -15,7 +15,7 @@ public final class CrashingWriter {
     OperationResultStore store = OperationResultStore.open(OperationResultStoreTest.options(Path.of(args[0])));
     int count = Integer.parseInt(args[1]);
     for (int i = 0; i < count; i++) {
-      store.insert("id-" + i, ("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8));
+      store.insert("id-" + i, ("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8), "e-" + i, OperationResultStoreTest.EVENT);
     }
     ExternalMapQueryContext<String, byte[], ?> context = store.chronicleMap().queryContext("id-0");
     context.updateLock().lock();

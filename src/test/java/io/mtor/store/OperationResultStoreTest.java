@@ -21,8 +21,10 @@ class OperationResultStoreTest {
   @TempDir
   Path dir;
 
+  static final byte[] EVENT = "{\"eventType\":\"created\"}".getBytes(StandardCharsets.UTF_8);
+
   static StoreOptions options(Path dir) {
-    return new StoreOptions(dir, 1_000, 36, 256);
+    return new StoreOptions(dir, 1_000, 36, 256, 1_000);
   }
 
   static byte[] bytes(String s) {
@@ -32,8 +34,8 @@ class OperationResultStoreTest {
   @Test
   void recordsSurviveACleanRestart() {
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
-      store.insert("a", bytes("{\"id\":\"a\"}"));
-      store.insert("b", bytes("{\"id\":\"b\"}"));
+      store.insert("a", bytes("{\"id\":\"a\"}"), "e-" + "a", EVENT);
+      store.insert("b", bytes("{\"id\":\"b\"}"), "e-" + "b", EVENT);
     }
     assertThat(dir.resolve(OperationResultStore.OPEN_MARKER)).doesNotExist();
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
@@ -47,10 +49,44 @@ class OperationResultStoreTest {
   @Test
   void insertOfAnExistingIdIsAConflictAndKeepsTheFirstValue() {
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
-      store.insert("a", bytes("first"));
-      assertThatThrownBy(() -> store.insert("a", bytes("second")))
+      store.insert("a", bytes("first"), "e-" + "a", EVENT);
+      assertThatThrownBy(() -> store.insert("a", bytes("second"), "e-a2", EVENT))
         .isInstanceOfSatisfying(ResultException.class, e -> assertThat(e.kind()).isEqualTo(ResultException.Kind.CONFLICT));
       assertThat(store.get("a")).isEqualTo(bytes("first"));
+    }
+  }
+
+  @Test
+  void eventsWaitInTheOutboxUntilAcknowledgedAndSurviveARestart() {
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      store.insert("a", bytes("{}"), "e-a", EVENT);
+      store.insert("b", bytes("{}"), "e-b", EVENT);
+      assertThatThrownBy(() -> store.insert("a", bytes("{}"), "e-a-again", EVENT)).isInstanceOf(ResultException.class);
+      assertThat(store.pendingEvents(Long.MAX_VALUE, 10)).extracting(PendingEvent::eventId).containsExactly("e-a", "e-b");
+      store.acknowledge(List.of("e-a"));
+      assertThat(store.pendingCount()).isEqualTo(1);
+    }
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      assertThat(store.pendingEvents(Long.MAX_VALUE, 10)).singleElement()
+        .satisfies(e -> {
+          assertThat(e.eventId()).isEqualTo("e-b");
+          assertThat(e.recordId()).isEqualTo("b");
+          assertThat(e.event()).isEqualTo(EVENT);
+        });
+      assertThat(store.pendingEvents(System.currentTimeMillis() - 60_000, 10)).isEmpty();
+    }
+  }
+
+  @Test
+  void anEventWhoseRecordWriteNeverHappenedIsDroppedAtTheNextOpen() {
+    OperationResultStore crashed = OperationResultStore.open(options(dir));
+    crashed.insert("kept", bytes("{}"), "e-kept", EVENT);
+    crashed.insert("lost", bytes("{}"), "e-lost", EVENT);
+    // As if the process had died after writing the event but before writing the record.
+    crashed.chronicleMap().remove("lost");
+    crashed.close();
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      assertThat(store.pendingEvents(Long.MAX_VALUE, 10)).extracting(PendingEvent::eventId).containsExactly("e-kept");
     }
   }
 
@@ -59,19 +95,19 @@ class OperationResultStoreTest {
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
       assertThatThrownBy(() -> OperationResultStore.open(options(dir)))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("in use");
-      store.insert("still-works", bytes("{}"));
+      store.insert("still-works", bytes("{}"), "e-" + "still-works", EVENT);
     }
   }
 
   @Test
   void aFullStoreRefusesWritesWithStoreFullAndKeepsWhatItHas() {
     List<String> stored = new ArrayList<>();
-    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256))) {
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0))) {
       byte[] value = bytes("x".repeat(256));
       ResultException full = null;
       for (int i = 0; i < 100_000 && full == null; i++) {
         try {
-          store.insert("id-" + i, value);
+          store.insert("id-" + i, value, "e-" + "id-" + i, EVENT);
           stored.add("id-" + i);
         } catch (ResultException e) {
           full = e;
@@ -84,7 +120,7 @@ class OperationResultStoreTest {
         assertThat(store.get(id)).isEqualTo(value);
       }
     }
-    try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256))) {
+    try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0))) {
       assertThat(reopened.size()).isEqualTo(stored.size());
     }
   }
@@ -111,8 +147,8 @@ class OperationResultStoreTest {
         assertThat(store.get("id-" + i)).isEqualTo(bytes("{\"n\":" + i + "}"));
       }
       // The segment the dead process had locked takes writes again.
-      store.insert("after-recovery", bytes("{}"));
-      assertThatThrownBy(() -> store.insert("id-0", bytes("{}"))).isInstanceOf(ResultException.class);
+      store.insert("after-recovery", bytes("{}"), "e-" + "after-recovery", EVENT);
+      assertThatThrownBy(() -> store.insert("id-0", bytes("{}"), "e-" + "id-0", EVENT)).isInstanceOf(ResultException.class);
     }
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
       assertThat(store.recovered()).isFalse();

@@ -1,0 +1,206 @@
+package io.mtor.api;
+
+import io.mtor.audit.AuditVerticle;
+import io.mtor.events.ResultEvents;
+import io.mtor.http.GraphErrors;
+import io.mtor.http.HttpOptions;
+import io.mtor.http.RequestIds;
+import io.mtor.http.ResultsResource;
+import io.mtor.store.OperationResultStore;
+import io.mtor.store.PendingEvent;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.BridgeOptions;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
+import io.vertx.ext.web.Router;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The service without its HTTP server: the store, the audit trail, the event redelivery, the optional TCP
+ * bridge, and the routers. A host Vert.x application starts one and mounts {@link #router()} anywhere:
+ *
+ * <pre>{@code
+ * ResultsService.start(vertx, config).onSuccess(service ->
+ *   hostRouter.route("/api/graph/*").subRouter(service.router()));
+ * }</pre>
+ *
+ * <p>One per process and data folder (the store refuses a second). {@link #close()} stops it in order:
+ * the audit trail writes what it holds, then the store closes.
+ */
+public final class ResultsService {
+
+  /** Paths the service answers under besides the root: Graph's version segment. */
+  public static final String BETA_PREFIX = "/beta";
+  /** How often unacknowledged events are offered to the audit trail again, and how old they must be. */
+  static final long REDELIVER_PERIOD_MILLIS = 1_000;
+  static final long REDELIVER_AFTER_MILLIS = 3_000;
+  static final int REDELIVER_BATCH = 10_000;
+
+  private static final Logger LOG = LoggerFactory.getLogger(ResultsService.class);
+
+  private final Vertx vertx;
+  private final ServiceConfig config;
+  private final OperationResultStore store;
+  private final List<String> deployments = new ArrayList<>();
+  private MessageConsumer<JsonObject> acknowledgements;
+  private Router resource;
+  private Router application;
+  private TcpEventBusBridge bridge;
+  private int bridgePort = -1;
+  private long redeliveryTimer = -1;
+  private boolean redelivering;
+
+  private ResultsService(Vertx vertx, ServiceConfig config, OperationResultStore store) {
+    this.vertx = vertx;
+    this.config = config;
+    this.store = store;
+  }
+
+  /** Opens the store (recovering it after a crash), starts the audit trail and replays what it missed. */
+  public static Future<ResultsService> start(Vertx vertx, ServiceConfig config) {
+    return vertx.executeBlocking(() -> OperationResultStore.open(config.storeOptions()))
+      .compose(store -> {
+        ResultsService service = new ResultsService(vertx, config, store);
+        return service.init().map(service)
+          .recover(e -> service.close().transform(closed -> Future.<ResultsService>failedFuture(e)));
+      });
+  }
+
+  private Future<Void> init() {
+    acknowledgements = vertx.eventBus().consumer(ResultEvents.AUDIT_WRITTEN, message -> {
+      JsonArray ids = message.body().getJsonArray("eventIds");
+      List<String> eventIds = new ArrayList<>(ids.size());
+      ids.forEach(id -> eventIds.add((String) id));
+      store.acknowledge(eventIds);
+    });
+    HttpOptions options = new HttpOptions(config.bodyLimitBytes(), config.publicBaseUrl());
+    Future<Void> audit = !config.auditEnabled() ? Future.succeededFuture()
+      : vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
+        .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.auditMaxFileBytes())))
+        .map(id -> {
+          deployments.add(id);
+          return null;
+        });
+    return acknowledgements.completion()
+      .compose(v -> audit)
+      .compose(v -> ResultsResource.errors(vertx, options))
+      .compose(errors -> ResultsResource.router(vertx, store, options).map(router -> {
+        resource = router;
+        application = application(router, errors);
+        return null;
+      }))
+      .compose(v -> config.bridgeEnabled() ? startBridge() : Future.succeededFuture())
+      .compose(v -> {
+        if (config.auditEnabled()) {
+          redeliveryTimer = vertx.setPeriodic(REDELIVER_PERIOD_MILLIS,
+            t -> redeliver(System.currentTimeMillis() - REDELIVER_AFTER_MILLIS));
+          // Everything the previous process left unacknowledged goes to the audit trail now.
+          return redeliver(Long.MAX_VALUE);
+        }
+        return Future.succeededFuture();
+      });
+  }
+
+  private Router application(Router resource, GraphErrors errors) {
+    Router app = Router.router(vertx);
+    app.route().handler(new RequestIds());
+    app.route(BETA_PREFIX + "/*").subRouter(resource);
+    app.route("/*").subRouter(resource);
+    for (int status : new int[] {400, 404, 405, 413, 414, 415, 431, 500, 501, 503}) {
+      app.errorHandler(status, errors);
+    }
+    app.route().failureHandler(errors);
+    return app;
+  }
+
+  private Future<Void> startBridge() {
+    BridgeOptions options = new BridgeOptions()
+      .addOutboundPermitted(new PermittedOptions().setAddress(ResultEvents.CREATED));
+    bridge = TcpEventBusBridge.create(vertx, options);
+    return bridge.listen(config.bridgePort(), config.bridgeHost()).map(listening -> {
+      bridgePort = config.bridgePort();
+      LOG.info("Event-bus bridge on tcp://{}:{} (outbound events only)", config.bridgeHost(), bridgePort);
+      return null;
+    });
+  }
+
+  /** Offers the audit trail the events it has not acknowledged that were written before {@code cutoff}. */
+  private Future<Void> redeliver(long cutoffMillis) {
+    if (redelivering || store.pendingCount() == 0) {
+      return Future.succeededFuture();
+    }
+    redelivering = true;
+    return vertx.executeBlocking(() -> store.pendingEvents(cutoffMillis, REDELIVER_BATCH))
+      .map(events -> {
+        for (PendingEvent event : events) {
+          vertx.eventBus().publish(ResultEvents.AUDIT_REDELIVER, new JsonObject(Buffer.buffer(event.event())));
+        }
+        if (!events.isEmpty()) {
+          LOG.info("Offered {} unacknowledged events to the audit trail again ({} pending)", events.size(),
+            store.pendingCount());
+        }
+        return (Void) null;
+      })
+      .onComplete(done -> redelivering = false);
+  }
+
+  /** The resource router, to mount with {@code subRouter} under any path. */
+  public Router router() {
+    return resource;
+  }
+
+  /** The service's whole router: the resource at the root and under {@code /beta}, Graph errors elsewhere. */
+  public Router application() {
+    return application;
+  }
+
+  /** The bridge's port, or -1 if it is off. */
+  public int bridgePort() {
+    return bridgePort;
+  }
+
+  /** Records in the store. */
+  public long size() {
+    return store.size();
+  }
+
+  /** Changes stored but not yet confirmed by the audit trail. */
+  public long auditBacklog() {
+    return store.pendingCount();
+  }
+
+  /** Whether this start recovered the store after an unclean exit of the previous process. */
+  public boolean recovered() {
+    return store.recovered();
+  }
+
+  /** Stops the bridge, lets the audit trail write what it holds, then closes the store. */
+  public Future<Void> close() {
+    if (redeliveryTimer >= 0) {
+      vertx.cancelTimer(redeliveryTimer);
+    }
+    Future<Void> bridgeClosed = bridge == null ? Future.succeededFuture() : bridge.close();
+    List<Future<Void>> undeployed = new ArrayList<>();
+    deployments.forEach(id -> undeployed.add(vertx.undeploy(id).recover(e -> Future.succeededFuture())));
+    return bridgeClosed
+      .eventually(() -> Future.join(undeployed))
+      // Let the trail's last confirmations arrive; any that do not are skipped at the next start anyway.
+      .eventually(() -> vertx.timer(20))
+      .eventually(() -> acknowledgements == null ? Future.succeededFuture() : acknowledgements.unregister())
+      .eventually(() -> vertx.executeBlocking(() -> {
+        store.close();
+        return null;
+      }))
+      .mapEmpty();
+  }
+}

@@ -1,0 +1,200 @@
+package io.mtor.audit;
+
+import io.mtor.events.ResultEvents;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Keeps an audit trail of the service's events as JSON Lines under a folder ({@link AuditFiles}).
+ *
+ * <p>Events are queued in memory and written in batches by one blocking task at a time: while a batch is
+ * being written the next one gathers, so the batch size follows the load. An acknowledging writer (the
+ * service's own trail) confirms each written batch on {@link ResultEvents#AUDIT_WRITTEN} so that the store
+ * can forget those events; until then the store keeps them and redelivers them, so a write that fails, an
+ * event dropped from a full queue, or a crash before the write costs no line. A restart reads the end of
+ * the trail to skip events written but not yet confirmed, so no line is written twice.
+ *
+ * <p>Config: {@code dir} (required), {@code maxFileBytes} (64 MiB), {@code maxBatch} (4096 events),
+ * {@code maxBacklog} (50,000 queued events; beyond, events wait in the store), {@code acknowledge} (true),
+ * {@code addresses} (the service's event addresses).
+ */
+public final class AuditVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AuditVerticle.class);
+  private static final int RECENT_IDS = 200_000;
+
+  private final ArrayDeque<JsonObject> queue = new ArrayDeque<>();
+  private final Set<String> queued = new HashSet<>();
+  private final LinkedHashSet<String> recent = new LinkedHashSet<>();
+  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+  private AuditFiles files;
+  private int maxBatch;
+  private int maxBacklog;
+  private boolean acknowledge;
+  private boolean writing;
+  private int failures;
+  private long written;
+  private long dropped;
+
+  /** A config for a trail in {@code dir} with the defaults. */
+  public static JsonObject config(Path dir) {
+    return new JsonObject().put("dir", dir.toString());
+  }
+
+  @Override
+  public Future<?> start() {
+    JsonObject config = config();
+    Path dir = Path.of(config.getString("dir"));
+    long maxFileBytes = config.getLong("maxFileBytes", 64L << 20);
+    maxBatch = config.getInteger("maxBatch", 4096);
+    maxBacklog = config.getInteger("maxBacklog", 50_000);
+    acknowledge = config.getBoolean("acknowledge", true);
+    JsonArray addresses = config.getJsonArray("addresses", new JsonArray().add(ResultEvents.CREATED));
+    return vertx.executeBlocking(() -> {
+      files = AuditFiles.open(dir, maxFileBytes);
+      return files.recentEventIds();
+    }).compose(ids -> {
+      ids.forEach(this::remember);
+      List<Future<Void>> registered = new ArrayList<>();
+      for (Object address : addresses) {
+        registered.add(consume((String) address));
+      }
+      if (acknowledge) {
+        registered.add(consume(ResultEvents.AUDIT_REDELIVER));
+      }
+      LOG.info("Audit trail in {} ({} recent events on file, acknowledging: {})", dir, ids.size(), acknowledge);
+      return Future.all(registered);
+    });
+  }
+
+  private Future<Void> consume(String address) {
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(address, this::onEvent);
+    consumers.add(consumer);
+    return consumer.completion();
+  }
+
+  /** Events queued in memory, not yet written. */
+  public int backlog() {
+    return queue.size();
+  }
+
+  /** Events written since start. */
+  public long written() {
+    return written;
+  }
+
+  private void onEvent(Message<JsonObject> message) {
+    JsonObject event = message.body();
+    String eventId = event == null ? null : event.getString("eventId");
+    if (eventId == null) {
+      return;
+    }
+    if (recent.contains(eventId)) {
+      // Already on file (a redelivery after a lost confirmation): confirm again, write nothing.
+      confirm(List.of(eventId));
+      return;
+    }
+    if (queue.size() >= maxBacklog) {
+      if (dropped++ % 10_000 == 0) {
+        LOG.warn("Audit backlog full ({} events): later events wait in the store for redelivery", queue.size());
+      }
+      return;
+    }
+    if (queued.add(eventId)) {
+      queue.add(event);
+      write();
+    }
+  }
+
+  private void write() {
+    if (writing || queue.isEmpty()) {
+      return;
+    }
+    writing = true;
+    List<JsonObject> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
+    Buffer lines = Buffer.buffer(queue.size() * 1024);
+    while (!queue.isEmpty() && batch.size() < maxBatch) {
+      JsonObject event = queue.poll();
+      batch.add(event);
+      lines.appendBuffer(event.toBuffer()).appendByte((byte) '\n');
+    }
+    byte[] bytes = lines.getBytes();
+    vertx.executeBlocking(() -> {
+      files.append(bytes);
+      return null;
+    }).onComplete(done -> {
+      writing = false;
+      List<String> ids = new ArrayList<>(batch.size());
+      batch.forEach(event -> ids.add(event.getString("eventId")));
+      if (done.succeeded()) {
+        failures = 0;
+        written += batch.size();
+        ids.forEach(id -> {
+          queued.remove(id);
+          remember(id);
+        });
+        confirm(ids);
+        write();
+      } else {
+        failures++;
+        long delay = Math.min(5_000, 50L << Math.min(failures, 7));
+        LOG.error("Audit write of {} events failed ({} in a row), retrying in {} ms: {}", batch.size(), failures, delay,
+          done.cause().getMessage());
+        for (int i = batch.size() - 1; i >= 0; i--) {
+          queue.addFirst(batch.get(i));
+        }
+        vertx.setTimer(delay, timer -> write());
+      }
+    });
+  }
+
+  private void confirm(List<String> eventIds) {
+    if (acknowledge) {
+      vertx.eventBus().publish(ResultEvents.AUDIT_WRITTEN, new JsonObject().put("eventIds", new JsonArray(new ArrayList<>(eventIds))));
+    }
+  }
+
+  private void remember(String eventId) {
+    if (recent.add(eventId) && recent.size() > RECENT_IDS) {
+      Iterator<String> oldest = recent.iterator();
+      oldest.next();
+      oldest.remove();
+    }
+  }
+
+  /** Writes what is queued (bounded by a few seconds), then closes the file. */
+  @Override
+  public Future<?> stop() {
+    consumers.forEach(MessageConsumer::unregister);
+    return drain(System.currentTimeMillis() + 5_000)
+      .eventually(() -> vertx.executeBlocking(() -> {
+        files.close();
+        LOG.info("Audit trail closed: {} events written, {} left for redelivery", written, queue.size());
+        return null;
+      }));
+  }
+
+  private Future<Void> drain(long deadline) {
+    if ((queue.isEmpty() && !writing) || System.currentTimeMillis() > deadline) {
+      return Future.succeededFuture();
+    }
+    write();
+    return vertx.timer(5).compose(t -> drain(deadline));
+  }
+}

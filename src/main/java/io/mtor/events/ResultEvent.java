@@ -1,0 +1,41 @@
+package io.mtor.events;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Objects;
+
+/**
+ * The payload of every event the service publishes.
+ *
+ * @param eventId          unique id of this event (a GUID); consumers deduplicate with it
+ * @param eventType        {@code created}
+ * @param occurredDateTime when the change was stored (ISO 8601, UTC, {@code Z})
+ * @param requestId        the {@code request-id} of the HTTP request that made the change
+ * @param clientRequestId  the client's {@code client-request-id}, or {@code null}
+ * @param resource         the stored entity, exactly as GET returns it but for {@code @odata.context}
+ */
+public record ResultEvent(String eventId, String eventType, String occurredDateTime, String requestId,
+                          String clientRequestId, JsonObject resource) {
+
+  public ResultEvent {
+    Objects.requireNonNull(eventId, "eventId");
+    Objects.requireNonNull(eventType, "eventType");
+    Objects.requireNonNull(resource, "resource");
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+      .put("eventId", eventId)
+      .put("eventType", eventType)
+      .put("occurredDateTime", occurredDateTime)
+      .put("requestId", requestId)
+      .put("clientRequestId", clientRequestId)
+      .put("resource", resource);
+  }
+
+  public static ResultEvent fromJson(JsonObject json) {
+    return new ResultEvent(json.getString("eventId"), json.getString("eventType"),
+      json.getString("occurredDateTime"), json.getString("requestId"), json.getString("clientRequestId"),
+      json.getJsonObject("resource"));
+  }
+}
