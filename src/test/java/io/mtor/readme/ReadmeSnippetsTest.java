@@ -1,0 +1,89 @@
+package io.mtor.readme;
+
+import io.mtor.TestService;
+import io.mtor.api.ServiceConfig;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The README's Java snippets are these compiled files, verbatim, and they work. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ReadmeSnippetsTest {
+
+  private static final Path SOURCES = Path.of("src/test/java/io/mtor/readme");
+
+  @TempDir
+  Path dataDir;
+
+  static String snippet(String file, String name) throws IOException {
+    String source = Files.readString(SOURCES.resolve(file));
+    Matcher m = Pattern.compile("// README:" + name + ":begin\\n(.*?)\\n\\s*// README:" + name + ":end", Pattern.DOTALL)
+      .matcher(source);
+    assertThat(m.find()).as("markers of %s in %s", name, file).isTrue();
+    List<String> lines = m.group(1).lines().toList();
+    int indent = lines.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
+    List<String> out = new ArrayList<>();
+    lines.forEach(l -> out.add(l.isBlank() ? "" : l.substring(indent)));
+    return String.join("\n", out);
+  }
+
+  @Test
+  void theReadmeQuotesTheCompiledSnippets() throws IOException {
+    String readme = Files.readString(Path.of("README.md"));
+    assertThat(readme).contains(snippet("HostApplication.java", "embedding"));
+    assertThat(readme).contains(snippet("EventBusSubscriber.java", "eventbus"));
+    assertThat(readme).contains(snippet("DeployVerticle.java", "verticle"));
+  }
+
+  @Test
+  void theSnippetsRun(Vertx vertx) throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    EventBusSubscriber.subscribe(vertx, seen).completion().await();
+    ServiceConfig config = TestService.config(dataDir.resolve("host")).with(new JsonObject().put("http", new JsonObject().put("port", port)));
+    String host = vertx.deployVerticle(new HostApplication(), new DeploymentOptions().setConfig(config.toJson())).await();
+    WebClient client = WebClient.create(vertx);
+    assertThat(client.get(port, "localhost", "/status").send().await().bodyAsString()).isEqualTo("host is up");
+    var created = client.post(port, "localhost", "/api/graph/managedTenantOperationResults")
+      .putHeader("content-type", "application/json").sendJsonObject(TestService.body()).await();
+    assertThat(created.statusCode()).isEqualTo(201);
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (seen.isEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(seen).singleElement().asString().startsWith("created " + created.bodyAsJsonObject().getString("id"));
+    vertx.undeploy(host).await();
+
+    int second;
+    try (ServerSocket free = new ServerSocket(0)) {
+      second = free.getLocalPort();
+    }
+    String verticle = DeployVerticle.deploy(vertx, dataDir.resolve("verticle").toString(), second).await();
+    assertThat(client.post(second, "localhost", "/beta/managedTenantOperationResults")
+      .putHeader("content-type", "application/json").sendJsonObject(TestService.body()).await().statusCode()).isEqualTo(201);
+    vertx.undeploy(verticle).await();
+  }
+}
