@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -171,7 +170,7 @@ public final class OperationResultStore implements AutoCloseable {
     });
     int dropped = 0;
     for (PendingEvent event : newestByRecord.values()) {
-      if (!Arrays.equals(map.get(event.recordId()), event.expectedRecord())) {
+      if (PendingEvent.hash(map.get(event.recordId())) != event.recordHash()) {
         outbox.remove(event.eventId());
         dropped++;
       }
@@ -199,7 +198,8 @@ public final class OperationResultStore implements AutoCloseable {
    */
   public void insert(String id, byte[] entity, String eventId, byte[] event) {
     ChronicleMap<String, byte[]> records = map();
-    putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id, entity, event));
+    putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
+      PendingEvent.hash(entity), event));
     byte[] previous;
     try {
       previous = records.putIfAbsent(id, entity);

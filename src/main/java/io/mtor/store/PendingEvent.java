@@ -1,5 +1,7 @@
 package io.mtor.store;
 
+import net.openhft.chronicle.algo.hashing.LongHashFunction;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -11,42 +13,44 @@ import java.util.Arrays;
  * @param sequence        order of writing within the store's life
  * @param writtenAtMillis when it was written (for redelivery of events the audit trail has not confirmed)
  * @param recordId        the record the event is about
- * @param expectedRecord  the record's bytes once the write is done ({@code null} for a delete); at open, an
- *                        event whose record does not hold them was never committed
+ * @param recordHash      xxHash64 of the record's bytes once the write is done ({@link #ABSENT} for a
+ *                        delete); at open, an event whose record does not hash to it was never committed
  * @param event           the event payload, UTF-8 JSON
  */
 public record PendingEvent(String eventId, long sequence, long writtenAtMillis, String recordId,
-                           byte[] expectedRecord, byte[] event) {
+                           long recordHash, byte[] event) {
+
+  /** The hash of "no record". */
+  static final long ABSENT = 0;
 
   static int averageSize(int averageRecordBytes) {
-    return 64 + 2 * averageRecordBytes + 256;
+    return 24 + 36 + averageRecordBytes + 320;
+  }
+
+  /** The hash a record's bytes must have for an event to count as committed. */
+  static long hash(byte[] record) {
+    if (record == null) {
+      return ABSENT;
+    }
+    long hash = LongHashFunction.xx_r39().hashBytes(record);
+    return hash == ABSENT ? 1 : hash;
   }
 
   byte[] encode() {
     byte[] id = recordId.getBytes(StandardCharsets.UTF_8);
-    int expectedLength = expectedRecord == null ? 0 : expectedRecord.length;
-    ByteBuffer buffer = ByteBuffer.allocate(8 + 8 + 4 + id.length + 4 + expectedLength + event.length)
-      .putLong(sequence).putLong(writtenAtMillis).putInt(id.length).put(id)
-      .putInt(expectedRecord == null ? -1 : expectedRecord.length);
-    if (expectedRecord != null) {
-      buffer.put(expectedRecord);
-    }
-    return buffer.put(event).array();
+    return ByteBuffer.allocate(8 + 8 + 8 + 4 + id.length + event.length)
+      .putLong(sequence).putLong(writtenAtMillis).putLong(recordHash).putInt(id.length).put(id)
+      .put(event).array();
   }
 
   static PendingEvent decode(String eventId, byte[] bytes) {
     ByteBuffer buffer = ByteBuffer.wrap(bytes);
     long sequence = buffer.getLong();
     long writtenAt = buffer.getLong();
+    long recordHash = buffer.getLong();
     byte[] id = new byte[buffer.getInt()];
     buffer.get(id);
-    int expectedLength = buffer.getInt();
-    byte[] expected = null;
-    if (expectedLength >= 0) {
-      expected = new byte[expectedLength];
-      buffer.get(expected);
-    }
     byte[] event = Arrays.copyOfRange(bytes, buffer.position(), bytes.length);
-    return new PendingEvent(eventId, sequence, writtenAt, new String(id, StandardCharsets.UTF_8), expected, event);
+    return new PendingEvent(eventId, sequence, writtenAt, new String(id, StandardCharsets.UTF_8), recordHash, event);
   }
 }
