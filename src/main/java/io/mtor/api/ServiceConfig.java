@@ -21,6 +21,7 @@ import java.util.Map;
  *
  * @param httpHost               interface to listen on
  * @param httpPort               port to listen on; 0 picks a free one
+ * @param httpInstances          event loops serving HTTP (one server each, sharing the port)
  * @param bodyLimitBytes         largest accepted request body; larger ones get 413
  * @param publicBaseUrl          absolute URL prefix for {@code Location} and {@code @odata.context}
  *                               (e.g. behind a proxy); {@code null} derives it from the request
@@ -34,7 +35,7 @@ import java.util.Map;
  * @param bridgeHost             interface of the bridge
  * @param bridgePort             port of the bridge
  */
-public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, String publicBaseUrl,
+public record ServiceConfig(String httpHost, int httpPort, int httpInstances, int bodyLimitBytes, String publicBaseUrl,
                             Path dataDir, long storeEntries, int storeAverageValueBytes,
                             boolean auditEnabled, long auditMaxFileBytes, long auditOutboxEntries,
                             boolean bridgeEnabled, String bridgeHost, int bridgePort) {
@@ -45,6 +46,8 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
 
   public static final Setting HTTP_HOST = new Setting("http.host", "HTTP_HOST", "0.0.0.0", "a host name or IP address");
   public static final Setting HTTP_PORT = new Setting("http.port", "HTTP_PORT", 8080, "an integer from 0 to 65535");
+  public static final Setting HTTP_INSTANCES = new Setting("http.instances", "HTTP_INSTANCES",
+    Runtime.getRuntime().availableProcessors(), "an integer from 1 to 256");
   public static final Setting HTTP_BODY_LIMIT = new Setting("http.bodyLimitBytes", "HTTP_BODY_LIMIT_BYTES", 65536,
     "an integer from 1024 to 16777216");
   public static final Setting PUBLIC_BASE_URL = new Setting("http.publicBaseUrl", "PUBLIC_BASE_URL", null,
@@ -65,7 +68,7 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
   public static final Setting BRIDGE_PORT = new Setting("bridge.port", "BRIDGE_PORT", 7000, "an integer from 1 to 65535");
 
   /** Every setting, in the order of the README's configuration table. */
-  public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
+  public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
     DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE, AUDIT_ENABLED, AUDIT_MAX_FILE, AUDIT_OUTBOX, BRIDGE_ENABLED,
     BRIDGE_HOST, BRIDGE_PORT);
 
@@ -78,6 +81,9 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
     }
     if (httpPort < 0 || httpPort > 65535) {
       throw invalid(HTTP_PORT, httpPort);
+    }
+    if (httpInstances < 1 || httpInstances > 256) {
+      throw invalid(HTTP_INSTANCES, httpInstances);
     }
     if (bodyLimitBytes < 1024 || bodyLimitBytes > 16 * 1024 * 1024) {
       throw invalid(HTTP_BODY_LIMIT, bodyLimitBytes);
@@ -126,6 +132,7 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
     return new ServiceConfig(
       string(json, HTTP_HOST),
       (int) integer(json, HTTP_PORT),
+      (int) integer(json, HTTP_INSTANCES),
       (int) integer(json, HTTP_BODY_LIMIT),
       string(json, PUBLIC_BASE_URL),
       Path.of(string(json, DATA_DIR)),
@@ -177,6 +184,7 @@ public record ServiceConfig(String httpHost, int httpPort, int bodyLimitBytes, S
     JsonObject json = new JsonObject();
     put(json, HTTP_HOST.key(), httpHost);
     put(json, HTTP_PORT.key(), httpPort);
+    put(json, HTTP_INSTANCES.key(), httpInstances);
     put(json, HTTP_BODY_LIMIT.key(), bodyLimitBytes);
     put(json, PUBLIC_BASE_URL.key(), publicBaseUrl);
     put(json, DATA_DIR.key(), dataDir.toString());

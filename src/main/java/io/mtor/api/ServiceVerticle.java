@@ -1,16 +1,26 @@
 package io.mtor.api;
 
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * The whole service as one verticle: a {@link ResultsService} configured by the verticle's JSON config
- * ({@link ServiceConfig#toJson()} shape) behind an HTTP server. Undeploying it stops the server (in-flight
- * requests finish), then the service.
+ * ({@link ServiceConfig#toJson()} shape) behind HTTP servers on {@code http.instances} event loops sharing
+ * one port. Undeploying it stops the servers (in-flight requests finish), then the service.
  *
  * <pre>{@code
  * vertx.deployVerticle(new ServiceVerticle(), new DeploymentOptions().setConfig(config.toJson()));
@@ -20,8 +30,9 @@ public final class ServiceVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ServiceVerticle.class);
 
+  private final List<String> servers = new ArrayList<>();
   private ResultsService service;
-  private HttpServer server;
+  private int port;
 
   @Override
   public Future<?> start() {
@@ -29,37 +40,85 @@ public final class ServiceVerticle extends VerticleBase {
     return ResultsService.start(vertx, config)
       .compose(started -> {
         service = started;
-        return vertx.createHttpServer(new HttpServerOptions()
-            .setHost(config.httpHost())
-            .setPort(config.httpPort()))
-          .requestHandler(service.application())
-          .listen();
+        return servers(config);
       })
-      .onSuccess(listening -> {
-        server = listening;
-        LOG.info("Listening on http://{}:{} with data in {}", config.httpHost(), listening.actualPort(),
-          config.dataDir().toAbsolutePath().normalize());
-      })
-      .onFailure(e -> {
-        if (service != null) {
-          service.close();
+      .onSuccess(listening -> LOG.info("Listening on http://{}:{} ({} event loops) with data in {}", config.httpHost(),
+        listening, config.httpInstances(), config.dataDir().toAbsolutePath().normalize()))
+      .onFailure(e -> stop());
+  }
+
+  /**
+   * One server per instance, each on its own event loop; Vert.x shares the listening socket between
+   * servers of one address. It does not share a port 0 (each server would get its own), so port 0 is
+   * resolved to a free port first.
+   */
+  private Future<Integer> servers(ServiceConfig config) {
+    int requested = config.httpPort();
+    if (requested == 0) {
+      try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName(config.httpHost()))) {
+        requested = free.getLocalPort();
+      } catch (IOException e) {
+        return Future.failedFuture(e);
+      }
+    }
+    HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(requested);
+    Router router = service.application();
+    Set<Integer> bound = ConcurrentHashMap.newKeySet();
+    return vertx.deployVerticle(() -> new HttpServerVerticle(router, options, bound),
+        new DeploymentOptions().setInstances(config.httpInstances()))
+      .compose(id -> {
+        servers.add(id);
+        if (bound.size() != 1) {
+          return Future.failedFuture("HTTP servers bound to different ports: " + bound);
         }
+        port = bound.iterator().next();
+        return Future.succeededFuture(port);
       });
   }
 
-  /** The port the server listens on (useful with port 0). */
+  /** The port the servers listen on (useful with port 0). */
   public int actualPort() {
-    return server.actualPort();
+    return port;
   }
 
-  /** The service behind the server. */
+  /** The service behind the servers. */
   public ResultsService service() {
     return service;
   }
 
   @Override
   public Future<?> stop() {
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.shutdown();
-    return closed.eventually(() -> service == null ? Future.succeededFuture() : service.close());
+    List<Future<Void>> stopped = new ArrayList<>();
+    servers.forEach(id -> stopped.add(vertx.undeploy(id).recover(e -> Future.succeededFuture())));
+    servers.clear();
+    return Future.join(stopped).eventually(() -> service == null ? Future.succeededFuture() : service.close());
+  }
+
+  /** One HTTP server on the event loop of its own verticle instance. */
+  private static final class HttpServerVerticle extends VerticleBase {
+
+    private final Router router;
+    private final HttpServerOptions options;
+    private final Set<Integer> bound;
+    private HttpServer server;
+
+    HttpServerVerticle(Router router, HttpServerOptions options, Set<Integer> bound) {
+      this.router = router;
+      this.options = options;
+      this.bound = bound;
+    }
+
+    @Override
+    public Future<?> start() {
+      return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(listening -> {
+        server = listening;
+        bound.add(listening.actualPort());
+      });
+    }
+
+    @Override
+    public Future<?> stop() {
+      return server == null ? Future.succeededFuture() : server.shutdown();
+    }
   }
 }

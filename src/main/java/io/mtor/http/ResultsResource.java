@@ -15,7 +15,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.openapi.validation.ValidatorException;
+import io.vertx.core.Handler;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.Operation;
@@ -79,9 +83,13 @@ public final class ResultsResource {
     return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
       ResultsResource resource = new ResultsResource(store, options, vertx.eventBus());
       GraphErrors errors = errors(contract, options);
-      RouterBuilder builder = RouterBuilder.create(vertx, contract, ResultsResource::extract)
+      RouterBuilder builder = RouterBuilder.create(vertx, contract)
         .rootHandler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
         .rootHandler(new RequestIds());
+      InlineRequestValidator validator = new InlineRequestValidator(vertx, contract);
+      for (OpenAPIRoute route : builder.getRoutes()) {
+        route.setDoValidation(false).addHandler(validation(validator, route.getOperation()));
+      }
       builder.getRoute(Operations.CREATE).addHandler(resource::createResult);
       builder.getRoute(Operations.GET).addHandler(resource::getResult);
       Router router = builder.createRouter();
@@ -187,6 +195,21 @@ public final class ResultsResource {
       }
     }
     return false;
+  }
+
+  /**
+   * Validates the request against the contract with Vert.x OpenAPI's validator (see
+   * {@link InlineRequestValidator} for why it is not the router's own validation handler) and hands the
+   * handlers the validated request, as the router's handler would.
+   */
+  private static Handler<RoutingContext> validation(InlineRequestValidator validator, Operation operation) {
+    return ctx -> extract(ctx, operation)
+      .compose(request -> validator.validate(request, operation.getOperationId()))
+      .onSuccess(validated -> {
+        ctx.put(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST, validated);
+        ctx.next();
+      })
+      .onFailure(e -> ctx.fail(e instanceof ValidatorException ? new HttpException(400, e.getMessage(), e) : e));
   }
 
   /**
