@@ -83,7 +83,8 @@ public final class ResultsService {
       ids.forEach(id -> eventIds.add((String) id));
       store.acknowledge(eventIds);
     });
-    HttpOptions options = new HttpOptions(config.bodyLimitBytes(), config.publicBaseUrl());
+    HttpOptions options = new HttpOptions(config.bodyLimitBytes(), config.publicBaseUrl(), config.listDefaultPageSize(),
+      config.listMaxPageSize());
     Future<Void> audit = !config.auditEnabled() ? Future.succeededFuture()
       : vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
         .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.auditMaxFileBytes())))
@@ -124,8 +125,8 @@ public final class ResultsService {
   }
 
   private Future<Void> startBridge() {
-    BridgeOptions options = new BridgeOptions()
-      .addOutboundPermitted(new PermittedOptions().setAddress(ResultEvents.CREATED));
+    BridgeOptions options = new BridgeOptions();
+    ResultEvents.ALL.forEach(address -> options.addOutboundPermitted(new PermittedOptions().setAddress(address)));
     bridge = TcpEventBusBridge.create(vertx, options);
     return bridge.listen(config.bridgePort(), config.bridgeHost()).map(listening -> {
       bridgePort = config.bridgePort();

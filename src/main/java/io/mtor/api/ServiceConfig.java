@@ -1,5 +1,6 @@
 package io.mtor.api;
 
+import io.mtor.domain.OperationResults;
 import io.mtor.store.StoreOptions;
 import io.vertx.core.json.JsonObject;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -25,6 +26,8 @@ import java.util.Map;
  * @param bodyLimitBytes         largest accepted request body; larger ones get 413
  * @param publicBaseUrl          absolute URL prefix for {@code Location} and {@code @odata.context}
  *                               (e.g. behind a proxy); {@code null} derives it from the request
+ * @param listDefaultPageSize    records in a list page without {@code $top}
+ * @param listMaxPageSize        the most records in one list page
  * @param dataDir                folder of the store file
  * @param storeEntries           records the store is sized for
  * @param storeAverageValueBytes average stored entity size in bytes
@@ -36,6 +39,7 @@ import java.util.Map;
  * @param bridgePort             port of the bridge
  */
 public record ServiceConfig(String httpHost, int httpPort, int httpInstances, int bodyLimitBytes, String publicBaseUrl,
+                            int listDefaultPageSize, int listMaxPageSize,
                             Path dataDir, long storeEntries, int storeAverageValueBytes,
                             boolean auditEnabled, long auditMaxFileBytes, long auditOutboxEntries,
                             boolean bridgeEnabled, String bridgeHost, int bridgePort) {
@@ -52,6 +56,10 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     "an integer from 1024 to 16777216");
   public static final Setting PUBLIC_BASE_URL = new Setting("http.publicBaseUrl", "PUBLIC_BASE_URL", null,
     "an absolute http(s) URL without a trailing slash, or empty");
+  public static final Setting LIST_DEFAULT_PAGE = new Setting("list.defaultPageSize", "LIST_DEFAULT_PAGE_SIZE", 100,
+    "an integer from 1 to list.maxPageSize");
+  public static final Setting LIST_MAX_PAGE = new Setting("list.maxPageSize", "LIST_MAX_PAGE_SIZE", 1000,
+    "an integer from 1 to 10000");
   public static final Setting DATA_DIR = new Setting("store.dataDir", "DATA_DIR", "./data", "a folder path");
   public static final Setting STORE_ENTRIES = new Setting("store.entries", "STORE_ENTRIES", 100_000,
     "an integer from 100 to 1000000000");
@@ -69,7 +77,7 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
 
   /** Every setting, in the order of the README's configuration table. */
   public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
-    DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE, AUDIT_ENABLED, AUDIT_MAX_FILE, AUDIT_OUTBOX, BRIDGE_ENABLED,
+    LIST_DEFAULT_PAGE, LIST_MAX_PAGE, DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE, AUDIT_ENABLED, AUDIT_MAX_FILE, AUDIT_OUTBOX, BRIDGE_ENABLED,
     BRIDGE_HOST, BRIDGE_PORT);
 
   /** The average id is a GUID. */
@@ -93,6 +101,12 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     }
     if (publicBaseUrl != null && (!publicBaseUrl.matches("https?://[^/?#\\s]+(/[^?#\\s]*)?") || publicBaseUrl.endsWith("/"))) {
       throw invalid(PUBLIC_BASE_URL, publicBaseUrl);
+    }
+    if (listMaxPageSize < 1 || listMaxPageSize > 10_000) {
+      throw invalid(LIST_MAX_PAGE, listMaxPageSize);
+    }
+    if (listDefaultPageSize < 1 || listDefaultPageSize > listMaxPageSize) {
+      throw invalid(LIST_DEFAULT_PAGE, listDefaultPageSize);
     }
     if (dataDir == null || dataDir.toString().isBlank()) {
       throw invalid(DATA_DIR, dataDir);
@@ -135,6 +149,8 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
       (int) integer(json, HTTP_INSTANCES),
       (int) integer(json, HTTP_BODY_LIMIT),
       string(json, PUBLIC_BASE_URL),
+      (int) integer(json, LIST_DEFAULT_PAGE),
+      (int) integer(json, LIST_MAX_PAGE),
       Path.of(string(json, DATA_DIR)),
       integer(json, STORE_ENTRIES),
       (int) integer(json, STORE_AVERAGE_VALUE),
@@ -187,6 +203,8 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     put(json, HTTP_INSTANCES.key(), httpInstances);
     put(json, HTTP_BODY_LIMIT.key(), bodyLimitBytes);
     put(json, PUBLIC_BASE_URL.key(), publicBaseUrl);
+    put(json, LIST_DEFAULT_PAGE.key(), listDefaultPageSize);
+    put(json, LIST_MAX_PAGE.key(), listMaxPageSize);
     put(json, DATA_DIR.key(), dataDir.toString());
     put(json, STORE_ENTRIES.key(), storeEntries);
     put(json, STORE_AVERAGE_VALUE.key(), storeAverageValueBytes);
@@ -206,7 +224,7 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
 
   public StoreOptions storeOptions() {
     return new StoreOptions(dataDir, storeEntries, AVERAGE_KEY_BYTES, storeAverageValueBytes,
-      auditEnabled ? auditOutboxEntries : 0);
+      auditEnabled ? auditOutboxEntries : 0, OperationResults.INDEXED);
   }
 
   /** A copy with some settings replaced, given in the shape of {@link #toJson()}. */

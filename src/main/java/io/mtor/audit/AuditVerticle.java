@@ -65,7 +65,7 @@ public final class AuditVerticle extends VerticleBase {
     maxBatch = config.getInteger("maxBatch", 4096);
     maxBacklog = config.getInteger("maxBacklog", 50_000);
     acknowledge = config.getBoolean("acknowledge", true);
-    JsonArray addresses = config.getJsonArray("addresses", new JsonArray().add(ResultEvents.CREATED));
+    JsonArray addresses = config.getJsonArray("addresses", new JsonArray(new ArrayList<>(ResultEvents.ALL)));
     return vertx.executeBlocking(() -> {
       files = AuditFiles.open(dir, maxFileBytes);
       return files.recentEventIds();

@@ -2,11 +2,16 @@ package io.mtor.domain;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import net.openhft.chronicle.algo.hashing.LongHashFunction;
 
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -22,7 +27,12 @@ public final class OperationResults {
   public static final String CREATED = "createdDateTime";
   public static final String LAST_MODIFIED = "lastModifiedDateTime";
 
-  private static final String[] GUID_PROPERTIES = {"partnerTenantId", "partnerUserId", "targetTenantId"};
+  private static final Set<String> GUID_PROPERTIES = Set.of("partnerTenantId", "partnerUserId", "targetTenantId",
+    "requestId");
+
+  /** Properties with a secondary index: filters on them (eq, in) do not scan the store. */
+  public static final List<String> INDEXED = List.of("targetTenantId", "partnerTenantId", "managedTenantOperationId",
+    "requestId");
 
   /** Graph writes DateTimeOffset in UTC with seven fractional digits. */
   private static final DateTimeFormatter GRAPH_INSTANT = new DateTimeFormatterBuilder()
@@ -38,21 +48,57 @@ public final class OperationResults {
   public static JsonObject newEntity(JsonObject body, Instant now) {
     String id = body.getString(ID);
     String timestamp = timestamp(now);
-    JsonObject entity = new JsonObject()
+    return new JsonObject()
       .put("@odata.type", ODATA_TYPE)
-      .put(ID, id != null ? id : newGuid());
-    for (String guid : GUID_PROPERTIES) {
-      entity.put(guid, body.getString(guid).toLowerCase(Locale.ROOT));
-    }
-    return entity
+      .put(ID, id != null ? id : newGuid())
+      .put("partnerTenantId", guid(body.getString("partnerTenantId")))
+      .put("partnerUserId", guid(body.getString("partnerUserId")))
+      .put("targetTenantId", guid(body.getString("targetTenantId")))
       .put("managedTenantOperationId", body.getString("managedTenantOperationId"))
-      .put("requestId", body.getString("requestId").toLowerCase(Locale.ROOT))
+      .put("requestId", guid(body.getString("requestId")))
       .put(CREATED, timestamp)
       .put(LAST_MODIFIED, timestamp)
       .put("isSuccess", body.getBoolean("isSuccess"))
       .put("exception", body.getString("exception"))
       .put("executionInfo", body.getString("executionInfo"))
       .put("result", body.getJsonArray("result", new JsonArray()));
+  }
+
+  /**
+   * The entity after an update that the contract has already validated: the given properties replace the
+   * stored ones (GUIDs in lowercase), {@code lastModifiedDateTime} moves to {@code now}, the rest stays.
+   */
+  public static JsonObject updated(JsonObject stored, JsonObject patch, Instant now) {
+    JsonObject entity = stored.copy();
+    for (Map.Entry<String, Object> property : patch) {
+      if (property.getKey().startsWith("@")) {
+        continue;
+      }
+      Object value = property.getValue();
+      entity.put(property.getKey(), GUID_PROPERTIES.contains(property.getKey()) ? guid((String) value) : value);
+    }
+    return entity.put(LAST_MODIFIED, timestamp(now));
+  }
+
+  /** The values of the {@link #INDEXED} properties. */
+  public static Map<String, String> indexedValues(JsonObject entity) {
+    Map<String, String> values = new HashMap<>(8);
+    for (String property : INDEXED) {
+      String value = entity.getString(property);
+      if (value != null) {
+        values.put(property, value);
+      }
+    }
+    return values;
+  }
+
+  /** A weak entity tag for a stored entity's bytes: changes whenever the entity does. */
+  public static String etag(byte[] stored) {
+    return "W/\"" + Long.toHexString(LongHashFunction.xx_r39().hashBytes(stored)) + "\"";
+  }
+
+  private static String guid(String value) {
+    return value == null ? null : value.toLowerCase(Locale.ROOT);
   }
 
   /** ISO 8601, UTC, {@code Z}, seven fractional digits: {@code 2026-11-28T15:30:00.1234560Z}. */

@@ -14,7 +14,8 @@ public final class ResultException extends RuntimeException {
     CONFLICT,
     STORE_FULL,
     STORE_UNAVAILABLE,
-    AUDIT_BACKLOG_FULL
+    AUDIT_BACKLOG_FULL,
+    PRECONDITION_FAILED
   }
 
   private final Kind kind;
@@ -35,6 +36,11 @@ public final class ResultException extends RuntimeException {
   public static ResultException conflict(String id) {
     return new ResultException(Kind.CONFLICT,
       "A managedTenantOperationResult with id '" + id + "' already exists.", null);
+  }
+
+  public static ResultException preconditionFailed(String id) {
+    return new ResultException(Kind.PRECONDITION_FAILED, "The managedTenantOperationResult '" + id
+      + "' has changed since the version in If-Match; read it again.", null);
   }
 
   public static ResultException storeFull(Throwable cause) {

@@ -8,11 +8,12 @@ import java.util.Objects;
  * The payload of every event the service publishes.
  *
  * @param eventId          unique id of this event (a GUID); consumers deduplicate with it
- * @param eventType        {@code created}
+ * @param eventType        {@code created}, {@code updated} or {@code deleted}
  * @param occurredDateTime when the change was stored (ISO 8601, UTC, {@code Z})
  * @param requestId        the {@code request-id} of the HTTP request that made the change
  * @param clientRequestId  the client's {@code client-request-id}, or {@code null}
- * @param resource         the stored entity, exactly as GET returns it but for {@code @odata.context}
+ * @param resource         the entity as GET returns it (after an update; before a delete), without the
+ *                         {@code @odata.context} and {@code @odata.etag} annotations
  */
 public record ResultEvent(String eventId, String eventType, String occurredDateTime, String requestId,
                           String clientRequestId, JsonObject resource) {

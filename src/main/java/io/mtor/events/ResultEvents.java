@@ -1,5 +1,7 @@
 package io.mtor.events;
 
+import java.util.List;
+
 /**
  * Event-bus addresses of the service. Events are {@code publish}ed: every consumer of an address gets
  * every event. Payloads are plain JSON objects ({@link ResultEvent#toJson()}), so they work unchanged on a
@@ -9,6 +11,15 @@ public final class ResultEvents {
 
   /** A managedTenantOperationResult was created and durably stored. */
   public static final String CREATED = "managed-tenant-operation-results.created";
+
+  /** A managedTenantOperationResult was updated; {@code resource} is the entity after the update. */
+  public static final String UPDATED = "managed-tenant-operation-results.updated";
+
+  /** A managedTenantOperationResult was deleted; {@code resource} is the entity as it was. */
+  public static final String DELETED = "managed-tenant-operation-results.deleted";
+
+  /** The addresses of all changes, in the order created, updated, deleted. */
+  public static final List<String> ALL = List.of(CREATED, UPDATED, DELETED);
 
   /**
    * Audit writers that acknowledge publish here, after their write, {@code {"eventIds": [...]}}; the store
@@ -24,6 +35,10 @@ public final class ResultEvents {
 
   /** {@code eventType} of a create. */
   public static final String TYPE_CREATED = "created";
+  /** {@code eventType} of an update. */
+  public static final String TYPE_UPDATED = "updated";
+  /** {@code eventType} of a delete. */
+  public static final String TYPE_DELETED = "deleted";
 
   private ResultEvents() {
   }

@@ -1,6 +1,7 @@
 package io.mtor.http;
 
 import io.mtor.domain.ResultException;
+import io.mtor.query.QueryException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -68,6 +69,9 @@ public final class GraphErrors implements Handler<RoutingContext> {
     }
     if (failure instanceof ResultException domain) {
       domain(ctx, domain);
+    } else if (failure instanceof QueryException query) {
+      send(ctx, 400, "badRequest", query.getMessage(), query.option(),
+        List.of(new Detail("invalidQueryOption", query.getMessage(), query.option())));
     } else if (failure instanceof ValidatorException invalid) {
       validation(ctx, invalid);
     } else if (status == 404 && failure == null && !allowedMethods.apply(ctx.normalizedPath()).isEmpty()) {
@@ -105,6 +109,8 @@ public final class GraphErrors implements Handler<RoutingContext> {
     switch (e.kind()) {
       case NOT_FOUND -> send(ctx, 404, "notFound", e.getMessage(), null, List.of());
       case CONFLICT -> send(ctx, 409, "conflict", e.getMessage(), "id", List.of());
+      case PRECONDITION_FAILED -> send(ctx, 412, "preconditionFailed", e.getMessage(), "If-Match",
+        List.of(new Detail("entityTagDoesNotMatch", e.getMessage(), "If-Match")));
       case STORE_FULL -> send(ctx, 507, "insufficientStorage", e.getMessage(), null, List.of());
       case STORE_UNAVAILABLE, AUDIT_BACKLOG_FULL -> {
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");

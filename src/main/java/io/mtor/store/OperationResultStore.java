@@ -1,6 +1,8 @@
 package io.mtor.store;
 
 import io.mtor.domain.ResultException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 import org.slf4j.Logger;
@@ -20,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -47,6 +50,7 @@ public final class OperationResultStore implements AutoCloseable {
   /** The map files' names carry their format version, so that a future format can live beside them. */
   public static final String MAP_FILE = "results-v1.dat";
   public static final String OUTBOX_FILE = "outbox-v1.dat";
+  public static final String INDEX_FILE = "index-v1.dat";
   static final String OPEN_MARKER = MAP_FILE + ".open";
   static final String LOCK_FILE = "store.lock";
 
@@ -54,6 +58,7 @@ public final class OperationResultStore implements AutoCloseable {
 
   private final ChronicleMap<String, byte[]> map;
   private final ChronicleMap<String, byte[]> outbox;
+  private final SecondaryIndex index;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final Path openMarker;
@@ -63,10 +68,11 @@ public final class OperationResultStore implements AutoCloseable {
   private volatile boolean closed;
 
   private OperationResultStore(ChronicleMap<String, byte[]> map, ChronicleMap<String, byte[]> outbox,
-                               FileChannel lockChannel, FileLock lock, Path openMarker, boolean recovered,
-                               StoreOptions options) {
+                               SecondaryIndex index, FileChannel lockChannel, FileLock lock, Path openMarker,
+                               boolean recovered, StoreOptions options) {
     this.map = map;
     this.outbox = outbox;
+    this.index = index;
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.openMarker = openMarker;
@@ -124,12 +130,24 @@ public final class OperationResultStore implements AutoCloseable {
         .entries(options.outboxEntries())
         .averageKeySize(36)
         .averageValueSize(PendingEvent.averageSize(options.averageValueBytes())), dir.resolve(OUTBOX_FILE), unclean);
+      Path indexFile = dir.resolve(INDEX_FILE);
+      boolean indexIsNew = !Files.exists(indexFile);
+      SecondaryIndex index = new SecondaryIndex(openMap(ChronicleMapBuilder.of(String.class, byte[].class)
+        .name("index")
+        .entries(Math.max(1_000, options.entries() * 3 / 2))
+        .averageKeySize(56)
+        .averageValueSize(96)
+        .maxBloatFactor(4), indexFile, unclean));
       LOG.info("Store {} open: {} records, sized for {} entries of ~{} B ({} MiB reserved on disk); "
           + "{} events awaiting the audit trail (outbox sized for {}){}", file, map.longSize(), options.entries(),
         options.averageValueBytes(), Files.size(file) >> 20, outbox == null ? 0 : outbox.longSize(), options.outboxEntries(),
         unclean ? "; recovered after an unclean exit" : "");
-      OperationResultStore store = new OperationResultStore(map, outbox, lockChannel, lock, marker, unclean, options);
+      OperationResultStore store = new OperationResultStore(map, outbox, index, lockChannel, lock, marker, unclean,
+        options);
       store.dropUncommittedEvents();
+      if (indexIsNew && map.longSize() > 0) {
+        store.rebuildIndex();
+      }
       return store;
     } catch (IOException e) {
       if (map != null) {
@@ -196,8 +214,9 @@ public final class OperationResultStore implements AutoCloseable {
    * @throws ResultException {@code CONFLICT} if the id exists, {@code STORE_FULL} if the map has no room,
    *                         {@code AUDIT_BACKLOG_FULL} if the outbox has no room
    */
-  public void insert(String id, byte[] entity, String eventId, byte[] event) {
+  public void insert(String id, byte[] entity, Map<String, String> indexed, String eventId, byte[] event) {
     ChronicleMap<String, byte[]> records = map();
+    indexed.forEach((property, value) -> index.add(property, value, id));
     putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
       PendingEvent.hash(entity), event));
     byte[] previous;
@@ -205,6 +224,7 @@ public final class OperationResultStore implements AutoCloseable {
       previous = records.putIfAbsent(id, entity);
     } catch (IllegalStateException | IllegalArgumentException e) {
       forget(eventId);
+      unindex(id, indexed);
       // Chronicle signals an exhausted map (no more segment tiers) or an entry too large for a segment
       // with these; neither leaves a partial entry behind.
       LOG.error("Store rejected a write of {} bytes: {}", entity.length, e.getMessage());
@@ -212,8 +232,120 @@ public final class OperationResultStore implements AutoCloseable {
     }
     if (previous != null) {
       forget(eventId);
+      unindex(id, indexed, previous);
       throw ResultException.conflict(id);
     }
+  }
+
+  /**
+   * Replaces the record {@code id} if it still holds {@code expected} (compare-and-set), with its event in
+   * the outbox and its index entries moved.
+   *
+   * @return false if the record changed or went away meanwhile (nothing was written)
+   * @throws ResultException {@code STORE_FULL} or {@code AUDIT_BACKLOG_FULL}
+   */
+  public boolean replace(String id, byte[] expected, byte[] entity, Map<String, String> oldIndexed,
+                         Map<String, String> newIndexed, String eventId, byte[] event) {
+    ChronicleMap<String, byte[]> records = map();
+    newIndexed.forEach((property, value) -> {
+      if (!value.equals(oldIndexed.get(property))) {
+        index.add(property, value, id);
+      }
+    });
+    putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
+      PendingEvent.hash(entity), event));
+    boolean replaced;
+    try {
+      replaced = records.replace(id, expected, entity);
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      forget(eventId);
+      LOG.error("Store rejected a write of {} bytes: {}", entity.length, e.getMessage());
+      throw ResultException.storeFull(e);
+    }
+    if (!replaced) {
+      forget(eventId);
+      byte[] current = records.get(id);
+      newIndexed.forEach((property, value) -> {
+        if (!value.equals(oldIndexed.get(property))) {
+          unindexUnlessHeld(id, property, value, current);
+        }
+      });
+      return false;
+    }
+    oldIndexed.forEach((property, value) -> {
+      if (!value.equals(newIndexed.get(property))) {
+        index.remove(property, value, id);
+      }
+    });
+    return true;
+  }
+
+  /**
+   * Removes the record {@code id} if it still holds {@code expected}, with its event in the outbox.
+   *
+   * @return false if the record changed or went away meanwhile (nothing was removed)
+   */
+  public boolean remove(String id, byte[] expected, Map<String, String> indexed, String eventId, byte[] event) {
+    ChronicleMap<String, byte[]> records = map();
+    putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
+      PendingEvent.ABSENT, event));
+    if (!records.remove(id, expected)) {
+      forget(eventId);
+      return false;
+    }
+    unindex(id, indexed);
+    return true;
+  }
+
+  /** Ids indexed under {@code property = value}; a superset: check each record. */
+  public List<String> idsWhere(String property, String value) {
+    map();
+    return index.ids(property, value);
+  }
+
+  /** Whether {@code property} has a secondary index. */
+  public boolean indexed(String property) {
+    return options.indexedProperties().contains(property);
+  }
+
+  /** Calls {@code consumer} with every record (a full scan; not a snapshot: concurrent writes may show). */
+  public void forEach(BiConsumer<String, byte[]> consumer) {
+    map().forEach(consumer);
+  }
+
+  private void unindex(String id, Map<String, String> indexed) {
+    indexed.forEach((property, value) -> index.remove(property, value, id));
+  }
+
+  /** Undoes index entries of a failed insert, except those the winning record holds too. */
+  private void unindex(String id, Map<String, String> indexed, byte[] winner) {
+    indexed.forEach((property, value) -> unindexUnlessHeld(id, property, value, winner));
+  }
+
+  private void unindexUnlessHeld(String id, String property, String value, byte[] record) {
+    if (record == null || !value.equals(indexedValues(record).get(property))) {
+      index.remove(property, value, id);
+    }
+  }
+
+  /** The indexed properties' values of a stored record. */
+  private Map<String, String> indexedValues(byte[] record) {
+    JsonObject json = new JsonObject(Buffer.buffer(record));
+    Map<String, String> values = new HashMap<>();
+    for (String property : options.indexedProperties()) {
+      Object value = json.getValue(property);
+      if (value instanceof String text) {
+        values.put(property, text);
+      }
+    }
+    return values;
+  }
+
+  /** A store written before its index existed: index every record once. */
+  private void rebuildIndex() {
+    long started = System.nanoTime();
+    map.forEach((id, record) -> indexedValues(record).forEach((property, value) -> index.add(property, value, id)));
+    LOG.info("Indexed {} records in {} ms", map.longSize(), (System.nanoTime() - started) / 1_000_000);
   }
 
   private void putEvent(Supplier<PendingEvent> pending) {
@@ -299,6 +431,7 @@ public final class OperationResultStore implements AutoCloseable {
     if (outbox != null) {
       outbox.close();
     }
+    index.close();
     map.close();
     try {
       Files.deleteIfExists(openMarker);

@@ -21,7 +21,7 @@ class UnexpectedFailureTest {
 
   @Test
   void anUnexpectedExceptionIsA500WithoutInternals(Vertx vertx, VertxTestContext test) {
-    ResultsResource.errors(vertx, new HttpOptions(65536, null))
+    ResultsResource.errors(vertx, new HttpOptions(65536, null, 100, 1000))
       .compose(errors -> {
         Router router = Router.router(vertx);
         router.get("/boom").handler(ctx -> {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,7 +25,7 @@ class OperationResultStoreTest {
   static final byte[] EVENT = "{\"eventType\":\"created\"}".getBytes(StandardCharsets.UTF_8);
 
   static StoreOptions options(Path dir) {
-    return new StoreOptions(dir, 1_000, 36, 256, 1_000);
+    return new StoreOptions(dir, 1_000, 36, 256, 1_000, List.of());
   }
 
   static byte[] bytes(String s) {
@@ -34,8 +35,8 @@ class OperationResultStoreTest {
   @Test
   void recordsSurviveACleanRestart() {
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
-      store.insert("a", bytes("{\"id\":\"a\"}"), "e-" + "a", EVENT);
-      store.insert("b", bytes("{\"id\":\"b\"}"), "e-" + "b", EVENT);
+      store.insert("a", bytes("{\"id\":\"a\"}"), Map.of(), "e-" + "a", EVENT);
+      store.insert("b", bytes("{\"id\":\"b\"}"), Map.of(), "e-" + "b", EVENT);
     }
     assertThat(dir.resolve(OperationResultStore.OPEN_MARKER)).doesNotExist();
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
@@ -49,8 +50,8 @@ class OperationResultStoreTest {
   @Test
   void insertOfAnExistingIdIsAConflictAndKeepsTheFirstValue() {
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
-      store.insert("a", bytes("first"), "e-" + "a", EVENT);
-      assertThatThrownBy(() -> store.insert("a", bytes("second"), "e-a2", EVENT))
+      store.insert("a", bytes("first"), Map.of(), "e-" + "a", EVENT);
+      assertThatThrownBy(() -> store.insert("a", bytes("second"), Map.of(), "e-a2", EVENT))
         .isInstanceOfSatisfying(ResultException.class, e -> assertThat(e.kind()).isEqualTo(ResultException.Kind.CONFLICT));
       assertThat(store.get("a")).isEqualTo(bytes("first"));
     }
@@ -59,9 +60,9 @@ class OperationResultStoreTest {
   @Test
   void eventsWaitInTheOutboxUntilAcknowledgedAndSurviveARestart() {
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
-      store.insert("a", bytes("{}"), "e-a", EVENT);
-      store.insert("b", bytes("{}"), "e-b", EVENT);
-      assertThatThrownBy(() -> store.insert("a", bytes("{}"), "e-a-again", EVENT)).isInstanceOf(ResultException.class);
+      store.insert("a", bytes("{}"), Map.of(), "e-a", EVENT);
+      store.insert("b", bytes("{}"), Map.of(), "e-b", EVENT);
+      assertThatThrownBy(() -> store.insert("a", bytes("{}"), Map.of(), "e-a-again", EVENT)).isInstanceOf(ResultException.class);
       assertThat(store.pendingEvents(Long.MAX_VALUE, 10)).extracting(PendingEvent::eventId).containsExactly("e-a", "e-b");
       store.acknowledge(List.of("e-a"));
       assertThat(store.pendingCount()).isEqualTo(1);
@@ -80,8 +81,8 @@ class OperationResultStoreTest {
   @Test
   void anEventWhoseRecordWriteNeverHappenedIsDroppedAtTheNextOpen() {
     OperationResultStore crashed = OperationResultStore.open(options(dir));
-    crashed.insert("kept", bytes("{}"), "e-kept", EVENT);
-    crashed.insert("lost", bytes("{}"), "e-lost", EVENT);
+    crashed.insert("kept", bytes("{}"), Map.of(), "e-kept", EVENT);
+    crashed.insert("lost", bytes("{}"), Map.of(), "e-lost", EVENT);
     // As if the process had died after writing the event but before writing the record.
     crashed.chronicleMap().remove("lost");
     crashed.close();
@@ -95,19 +96,19 @@ class OperationResultStoreTest {
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
       assertThatThrownBy(() -> OperationResultStore.open(options(dir)))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("in use");
-      store.insert("still-works", bytes("{}"), "e-" + "still-works", EVENT);
+      store.insert("still-works", bytes("{}"), Map.of(), "e-" + "still-works", EVENT);
     }
   }
 
   @Test
   void aFullStoreRefusesWritesWithStoreFullAndKeepsWhatItHas() {
     List<String> stored = new ArrayList<>();
-    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0))) {
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0, List.of()))) {
       byte[] value = bytes("x".repeat(256));
       ResultException full = null;
       for (int i = 0; i < 100_000 && full == null; i++) {
         try {
-          store.insert("id-" + i, value, "e-" + "id-" + i, EVENT);
+          store.insert("id-" + i, value, Map.of(), "e-" + "id-" + i, EVENT);
           stored.add("id-" + i);
         } catch (ResultException e) {
           full = e;
@@ -120,7 +121,7 @@ class OperationResultStoreTest {
         assertThat(store.get(id)).isEqualTo(value);
       }
     }
-    try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0))) {
+    try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0, List.of()))) {
       assertThat(reopened.size()).isEqualTo(stored.size());
     }
   }
@@ -147,8 +148,8 @@ class OperationResultStoreTest {
         assertThat(store.get("id-" + i)).isEqualTo(bytes("{\"n\":" + i + "}"));
       }
       // The segment the dead process had locked takes writes again.
-      store.insert("after-recovery", bytes("{}"), "e-" + "after-recovery", EVENT);
-      assertThatThrownBy(() -> store.insert("id-0", bytes("{}"), "e-" + "id-0", EVENT)).isInstanceOf(ResultException.class);
+      store.insert("after-recovery", bytes("{}"), Map.of(), "e-" + "after-recovery", EVENT);
+      assertThatThrownBy(() -> store.insert("id-0", bytes("{}"), Map.of(), "e-" + "id-0", EVENT)).isInstanceOf(ResultException.class);
     }
     try (OperationResultStore store = OperationResultStore.open(options(dir))) {
       assertThat(store.recovered()).isFalse();

@@ -1,0 +1,155 @@
+package io.mtor.http;
+
+import io.mtor.domain.OperationResults;
+import io.mtor.query.Filter;
+import io.mtor.query.OrderKey;
+import io.mtor.query.QueryException;
+import io.mtor.query.QueryOptions;
+import io.mtor.store.OperationResultStore;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+
+/**
+ * Runs a list request against the store: candidates from the secondary indexes when the filter allows it
+ * (otherwise a scan), the filter, the order ({@code $orderby}, else {@code createdDateTime}, always ending
+ * with {@code id}), and keyset paging: a page's {@link Cursor} holds the sort key of its last record, so the
+ * next page starts after it. Records created while a client pages appear in order and no record is returned
+ * twice or skipped. Blocking: run it off the event loop.
+ */
+final class ListQuery {
+
+  static final List<OrderKey> DEFAULT_ORDER = List.of(new OrderKey(OperationResults.CREATED, false));
+
+  /** A page: the records (projected, with {@code @odata.etag}), the total count or -1, the next cursor or null. */
+  record Page(List<Object> items, long count, Cursor next) {
+  }
+
+  /**
+   * Where the next page starts, and how many records {@code $top} still allows (-1: no limit). Opaque to
+   * clients: base64url JSON.
+   */
+  record Cursor(JsonObject after, int remaining) {
+
+    String encode() {
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(
+        new JsonObject().put("a", after).put("r", remaining).encode().getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Cursor decode(String token) {
+      try {
+        JsonObject json = new JsonObject(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8));
+        JsonObject after = json.getJsonObject("a");
+        Integer remaining = json.getInteger("r");
+        if (after == null || remaining == null || !(after.getValue(OperationResults.ID) instanceof String)) {
+          throw new IllegalArgumentException();
+        }
+        return new Cursor(after, remaining);
+      } catch (IllegalArgumentException | DecodeException | ClassCastException e) {
+        throw new QueryException("$skiptoken", 0, "is not a token this service issued; follow @odata.nextLink as given");
+      }
+    }
+  }
+
+  private record Candidate(JsonObject entity, byte[] stored) {
+  }
+
+  private ListQuery() {
+  }
+
+  static Page run(OperationResultStore store, QueryOptions query, Cursor cursor) {
+    List<OrderKey> order = query.orderBy().isEmpty() ? DEFAULT_ORDER : query.orderBy();
+    Comparator<JsonObject> entities = QueryOptions.comparator(order);
+    Comparator<Candidate> candidates = (a, b) -> entities.compare(a.entity, b.entity);
+    int remaining = cursor != null ? cursor.remaining() : query.top();
+    int pageSize = remaining >= 0 ? Math.min(query.pageSize(), remaining) : query.pageSize();
+    int skip = cursor == null ? query.skip() : 0;
+    int keep = skip + pageSize + 1;
+    Filter filter = query.filter();
+    JsonObject after = cursor == null ? null : cursor.after();
+    boolean count = query.count() && cursor == null;
+    // The `keep` smallest matches after the cursor, in a max-heap: memory stays bounded whatever the scan.
+    PriorityQueue<Candidate> smallest = new PriorityQueue<>(candidates.reversed());
+    long[] matches = {0};
+    java.util.function.BiConsumer<String, byte[]> offer = (id, stored) -> {
+      JsonObject entity = new JsonObject(Buffer.buffer(stored));
+      if (filter != null && !filter.test(entity)) {
+        return;
+      }
+      matches[0]++;
+      if (after != null && entities.compare(entity, after) <= 0) {
+        return;
+      }
+      if (smallest.size() < keep) {
+        smallest.add(new Candidate(entity, stored));
+      } else if (entities.compare(entity, smallest.peek().entity) < 0) {
+        smallest.poll();
+        smallest.add(new Candidate(entity, stored));
+      }
+    };
+    Set<String> ids = indexedCandidates(store, filter);
+    if (ids == null) {
+      store.forEach(offer);
+    } else {
+      for (String id : ids) {
+        byte[] stored = store.get(id);
+        if (stored != null) {
+          offer.accept(id, stored);
+        }
+      }
+    }
+    List<Candidate> sorted = new ArrayList<>(smallest);
+    sorted.sort(candidates);
+    List<Candidate> page = sorted.subList(Math.min(skip, sorted.size()), Math.min(skip + pageSize, sorted.size()));
+    List<Object> items = new ArrayList<>(page.size());
+    for (Candidate candidate : page) {
+      JsonObject item = new JsonObject().put("@odata.etag", OperationResults.etag(candidate.stored));
+      item.mergeIn(query.project(candidate.entity));
+      items.add(item);
+    }
+    int left = remaining < 0 ? -1 : remaining - page.size();
+    boolean more = sorted.size() > skip + pageSize && left != 0 && !page.isEmpty();
+    Cursor next = more ? new Cursor(sortKey(page.get(page.size() - 1).entity, order), left) : null;
+    return new Page(items, count ? matches[0] : -1, next);
+  }
+
+  /** The ids the indexes allow for the filter's equality constraints, or null if it has none on indexed properties. */
+  private static Set<String> indexedCandidates(OperationResultStore store, Filter filter) {
+    if (filter == null) {
+      return null;
+    }
+    Set<String> ids = null;
+    for (Map.Entry<String, Set<String>> constraint : filter.equalityConstraints().entrySet()) {
+      if (!store.indexed(constraint.getKey())) {
+        continue;
+      }
+      Set<String> allowed = new LinkedHashSet<>();
+      for (String value : constraint.getValue()) {
+        allowed.addAll(store.idsWhere(constraint.getKey(), value));
+      }
+      if (ids == null) {
+        ids = allowed;
+      } else {
+        ids.retainAll(new HashSet<>(allowed));
+      }
+    }
+    return ids;
+  }
+
+  private static JsonObject sortKey(JsonObject entity, List<OrderKey> order) {
+    JsonObject key = new JsonObject();
+    order.forEach(k -> key.put(k.property(), entity.getValue(k.property())));
+    return key.put(OperationResults.ID, entity.getString(OperationResults.ID));
+  }
+}

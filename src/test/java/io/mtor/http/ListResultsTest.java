@@ -1,0 +1,280 @@
+package io.mtor.http;
+
+import io.mtor.TestService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/**
+ * List with OData query options over a few thousand generated records, each answer checked against an
+ * independent computation in plain Java over the records the test created.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ListResultsTest {
+
+  static final int RECORDS = 3000;
+  static final List<String> TENANTS = new ArrayList<>();
+  static final List<String> PARTNERS = new ArrayList<>();
+  static final List<JsonObject> CREATED = new ArrayList<>();
+
+  @TempDir
+  static Path dataDir;
+  static TestService service;
+
+  @BeforeAll
+  static void load(Vertx vertx) {
+    Random random = new Random(42);
+    for (int i = 0; i < 20; i++) {
+      TENANTS.add(UUID.nameUUIDFromBytes(("tenant-" + i).getBytes(StandardCharsets.UTF_8)).toString());
+    }
+    for (int i = 0; i < 5; i++) {
+      PARTNERS.add(UUID.nameUUIDFromBytes(("partner-" + i).getBytes(StandardCharsets.UTF_8)).toString());
+    }
+    service = TestService.start(vertx, TestService.config(dataDir)).await();
+    for (int batch = 0; batch < RECORDS / 500; batch++) {
+      List<Future<HttpResponse<Buffer>>> creates = new ArrayList<>();
+      for (int i = 0; i < 500; i++) {
+        JsonObject body = TestService.body()
+          .put("targetTenantId", TENANTS.get(random.nextInt(TENANTS.size())))
+          .put("partnerTenantId", PARTNERS.get(random.nextInt(PARTNERS.size())))
+          .put("managedTenantOperationId", "op-" + random.nextInt(12))
+          .put("isSuccess", random.nextBoolean())
+          .put("exception", random.nextInt(3) == 0 ? "failure " + random.nextInt(5) : null)
+          .put("executionInfo", random.nextInt(4) == 0 ? null : "info " + random.nextInt(100));
+        creates.add(service.client.post("/managedTenantOperationResults").putHeader("content-type", "application/json")
+          .sendJsonObject(body));
+      }
+      Future.all(creates).await();
+      for (Future<HttpResponse<Buffer>> created : creates) {
+        assertThat(created.result().statusCode()).isEqualTo(201);
+        JsonObject entity = created.result().bodyAsJsonObject();
+        entity.remove("@odata.context");
+        CREATED.add(entity);
+      }
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    service.stop().await();
+  }
+
+  /** Every page of a list, following nextLink; checks each page's shape on the way. */
+  static List<JsonObject> pages(String query) {
+    List<JsonObject> pages = new ArrayList<>();
+    String url = "http://localhost:" + service.port() + "/beta/managedTenantOperationResults" + query;
+    while (url != null) {
+      HttpResponse<Buffer> response = service.client.getAbs(url).send().await();
+      assertThat(response.statusCode()).as(url + " " + response.bodyAsString()).isEqualTo(200);
+      JsonObject page = response.bodyAsJsonObject();
+      assertThat(page.getString("@odata.context")).startsWith("http://localhost:" + service.port()
+        + "/beta/$metadata#managedTenantOperationResults");
+      assertThat(page.getJsonArray("value").size()).isLessThanOrEqualTo(1000);
+      pages.add(page);
+      url = page.getString("@odata.nextLink");
+      assertThat(pages).hasSizeLessThan(500);
+    }
+    return pages;
+  }
+
+  static List<JsonObject> all(String query) {
+    List<JsonObject> items = new ArrayList<>();
+    pages(query).forEach(page -> page.getJsonArray("value").forEach(item -> items.add((JsonObject) item)));
+    return items;
+  }
+
+  static String q(String... pairs) {
+    StringBuilder query = new StringBuilder();
+    for (int i = 0; i < pairs.length; i += 2) {
+      query.append(query.length() == 0 ? '?' : '&').append(pairs[i]).append('=')
+        .append(URLEncoder.encode(pairs[i + 1], StandardCharsets.UTF_8).replace("+", "%20"));
+    }
+    return query.toString();
+  }
+
+  static final Comparator<JsonObject> BY_ID = Comparator.comparing(e -> e.getString("id"));
+  static final Comparator<JsonObject> DEFAULT_ORDER =
+    Comparator.<JsonObject, Instant>comparing(e -> Instant.parse(e.getString("createdDateTime"))).thenComparing(BY_ID);
+
+  static String tenant(int i) {
+    return TENANTS.get(i);
+  }
+
+  static String median() {
+    List<JsonObject> sorted = new ArrayList<>(CREATED);
+    sorted.sort(DEFAULT_ORDER);
+    return sorted.get(sorted.size() / 2).getString("createdDateTime");
+  }
+
+  static Stream<Arguments> queries() {
+    Comparator<JsonObject> byOperationDescThenCreated = Comparator.<JsonObject, String>comparing(
+      e -> e.getString("managedTenantOperationId")).reversed()
+      .thenComparing(e -> Instant.parse(e.getString("createdDateTime"))).thenComparing(BY_ID);
+    Comparator<JsonObject> bySuccessThenTenantDesc = Comparator.<JsonObject, Boolean>comparing(e -> e.getBoolean("isSuccess"))
+      .thenComparing(Comparator.<JsonObject, String>comparing(e -> e.getString("targetTenantId")).reversed()).thenComparing(BY_ID);
+    return Stream.of(
+      arguments("no options", q(), (Predicate<JsonObject>) e -> true, DEFAULT_ORDER),
+      arguments("indexed eq", q("$filter", "targetTenantId eq " + tenant(3)),
+        (Predicate<JsonObject>) e -> e.getString("targetTenantId").equals(tenant(3)), DEFAULT_ORDER),
+      arguments("indexed eq, uppercase GUID, and a scan condition", q("$filter", "targetTenantId eq "
+          + tenant(4).toUpperCase() + " and isSuccess eq true"),
+        (Predicate<JsonObject>) e -> e.getString("targetTenantId").equals(tenant(4)) && e.getBoolean("isSuccess"), DEFAULT_ORDER),
+      arguments("indexed in", q("$filter", "partnerTenantId in ('" + PARTNERS.get(0) + "', '" + PARTNERS.get(2) + "')"),
+        (Predicate<JsonObject>) e -> Set.of(PARTNERS.get(0), PARTNERS.get(2)).contains(e.getString("partnerTenantId")), DEFAULT_ORDER),
+      arguments("two indexes", q("$filter", "managedTenantOperationId eq 'op-3' and targetTenantId eq " + tenant(1)),
+        (Predicate<JsonObject>) e -> e.getString("managedTenantOperationId").equals("op-3")
+          && e.getString("targetTenantId").equals(tenant(1)), DEFAULT_ORDER),
+      arguments("startswith", q("$filter", "startswith(managedTenantOperationId,'op-1')"),
+        (Predicate<JsonObject>) e -> e.getString("managedTenantOperationId").startsWith("op-1"), DEFAULT_ORDER),
+      arguments("not, or, null", q("$filter", "not (isSuccess eq true) or exception eq null"),
+        (Predicate<JsonObject>) e -> !e.getBoolean("isSuccess") || e.getValue("exception") == null, DEFAULT_ORDER),
+      arguments("ne null and parentheses", q("$filter", "(exception ne null and executionInfo eq null) or targetTenantId eq " + tenant(0)),
+        (Predicate<JsonObject>) e -> (e.getValue("exception") != null && e.getValue("executionInfo") == null)
+          || e.getString("targetTenantId").equals(tenant(0)), DEFAULT_ORDER),
+      arguments("DateTimeOffset gt", q("$filter", "createdDateTime gt " + median()),
+        (Predicate<JsonObject>) e -> Instant.parse(e.getString("createdDateTime")).isAfter(Instant.parse(median())), DEFAULT_ORDER),
+      arguments("DateTimeOffset le with an offset", q("$filter", "createdDateTime le "
+          + Instant.parse(median()).atOffset(java.time.ZoneOffset.ofHours(2))),
+        (Predicate<JsonObject>) e -> !Instant.parse(e.getString("createdDateTime")).isAfter(Instant.parse(median())), DEFAULT_ORDER),
+      arguments("string lt", q("$filter", "managedTenantOperationId lt 'op-3'"),
+        (Predicate<JsonObject>) e -> e.getString("managedTenantOperationId").compareTo("op-3") < 0, DEFAULT_ORDER),
+      arguments("orderby two keys", q("$orderby", "managedTenantOperationId desc,createdDateTime"),
+        (Predicate<JsonObject>) e -> true, byOperationDescThenCreated),
+      arguments("orderby with filter", q("$orderby", "isSuccess asc, targetTenantId desc", "$filter", "exception eq null"),
+        (Predicate<JsonObject>) e -> e.getValue("exception") == null, bySuccessThenTenantDesc));
+  }
+
+  @ParameterizedTest(name = "{index} {0}")
+  @MethodSource("queries")
+  void filterAndOrderMatchAnIndependentComputation(String name, String query, Predicate<JsonObject> filter,
+                                                   Comparator<JsonObject> order) {
+    List<JsonObject> expected = CREATED.stream().filter(filter).sorted(order).toList();
+    List<JsonObject> actual = all(query);
+    assertThat(actual).extracting(e -> e.getString("id")).containsExactlyElementsOf(expected.stream().map(e -> e.getString("id")).toList());
+    for (int i = 0; i < actual.size(); i++) {
+      JsonObject item = actual.get(i).copy();
+      assertThat(item.remove("@odata.etag")).asString().startsWith("W/\"");
+      JsonObject created = expected.get(i).copy();
+      created.remove("@odata.etag");
+      assertThat(item).isEqualTo(created);
+    }
+  }
+
+  @Test
+  void topAndSkipApplySkipFirstAcrossPages() {
+    List<JsonObject> expected = CREATED.stream().sorted(DEFAULT_ORDER).toList();
+    assertThat(all(q("$top", "250"))).extracting(e -> e.getString("id"))
+      .containsExactlyElementsOf(expected.subList(0, 250).stream().map(e -> e.getString("id")).toList());
+    assertThat(all(q("$skip", "10", "$top", "5"))).extracting(e -> e.getString("id"))
+      .containsExactlyElementsOf(expected.subList(10, 15).stream().map(e -> e.getString("id")).toList());
+    assertThat(all(q("$top", "1500"))).hasSize(1500);
+    assertThat(all(q("$top", "0"))).isEmpty();
+    assertThat(all(q("$skip", "2990"))).hasSize(10);
+    List<JsonObject> pages = pages(q("$top", "250"));
+    assertThat(pages).hasSize(3);
+    assertThat(pages.get(2).containsKey("@odata.nextLink")).isFalse();
+  }
+
+  @Test
+  void selectKeepsTheSelectedPropertiesAndTheId() {
+    List<JsonObject> items = all(q("$select", "isSuccess,targetTenantId", "$filter", "targetTenantId eq " + tenant(7)));
+    assertThat(items).isNotEmpty().allSatisfy(item ->
+      assertThat(item.fieldNames()).containsExactlyInAnyOrder("@odata.etag", "id", "isSuccess", "targetTenantId"));
+    assertThat(pages(q("$select", "isSuccess")).get(0).getString("@odata.context")).endsWith("#managedTenantOperationResults(isSuccess)");
+  }
+
+  @Test
+  void countIsOnTheFirstPageAndCountsEveryMatch() {
+    long expected = CREATED.stream().filter(e -> e.getBoolean("isSuccess")).count();
+    List<JsonObject> pages = pages(q("$count", "true", "$filter", "isSuccess eq true", "$top", "120"));
+    assertThat(pages.get(0).getLong("@odata.count")).isEqualTo(expected);
+    assertThat(pages.subList(1, pages.size())).allSatisfy(page -> assertThat(page.containsKey("@odata.count")).isFalse());
+    assertThat(pages(q("$count", "true", "$filter", "requestId eq " + CREATED.get(17).getString("requestId")))
+      .get(0).getLong("@odata.count")).isEqualTo(1);
+  }
+
+  @Test
+  void pagingWhileRecordsAreCreatedReturnsEveryExistingRecordExactlyOnce() {
+    Set<String> before = new HashSet<>();
+    CREATED.forEach(e -> before.add(e.getString("id")));
+    List<String> seen = new ArrayList<>();
+    String url = "http://localhost:" + service.port() + "/managedTenantOperationResults?$top=100000";
+    int pages = 0;
+    while (url != null) {
+      JsonObject page = service.client.getAbs(url).send().await().bodyAsJsonObject();
+      page.getJsonArray("value").forEach(item -> seen.add(((JsonObject) item).getString("id")));
+      url = page.getString("@odata.nextLink");
+      // Writers keep going between pages.
+      List<Future<HttpResponse<Buffer>>> creates = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        creates.add(service.client.post("/managedTenantOperationResults").putHeader("content-type", "application/json")
+          .sendJsonObject(TestService.body()));
+      }
+      Future.all(creates).await();
+      pages++;
+    }
+    assertThat(pages).isGreaterThan(20);
+    assertThat(seen).doesNotHaveDuplicates().containsAll(before);
+  }
+
+  static Stream<Arguments> badOptions() {
+    return Stream.of(
+      arguments(q("$filter", "colour eq 'red'"), "$filter", "colour"),
+      arguments(q("$filter", "isSuccess eq 'yes'"), "$filter", "position"),
+      arguments(q("$filter", "targetTenantId eq "), "$filter", "position"),
+      arguments(q("$filter", "(".repeat(5000)), "$filter", "$filter"),
+      arguments(q("$orderby", "result"), "$orderby", "result"),
+      arguments(q("$orderby", "isSuccess sideways"), "$orderby", "$orderby"),
+      arguments(q("$select", "id,nope"), "$select", "nope"),
+      arguments(q("$top", "-1"), "$top", "$top"),
+      arguments(q("$top", "ten"), "$top", "$top"),
+      arguments(q("$skip", "1000001"), "$skip", "$skip"),
+      arguments(q("$count", "yes"), "$count", "$count"),
+      arguments(q("$expand", "x"), "$expand", "$expand"),
+      arguments(q("$search", "x"), "$search", "$search"),
+      arguments(q("$skiptoken", "garbage"), "$skiptoken", "$skiptoken"));
+  }
+
+  @ParameterizedTest(name = "{index} {0}")
+  @MethodSource("badOptions")
+  void anOptionItCannotHonourIsA400NamingIt(String query, String option, String words) {
+    HttpResponse<Buffer> response = service.client.getAbs("http://localhost:" + service.port()
+      + "/managedTenantOperationResults" + query).send().await();
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(400);
+    JsonObject error = response.bodyAsJsonObject().getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo("badRequest");
+    assertThat(error.getString("message")).contains(option).contains(words);
+  }
+
+}
