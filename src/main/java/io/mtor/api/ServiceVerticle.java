@@ -1,5 +1,6 @@
 package io.mtor.api;
 
+import io.mtor.http.GraphErrors;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -110,7 +111,8 @@ public final class ServiceVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-      return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(listening -> {
+      return vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(GraphErrors::invalidRequest)
+        .listen().onSuccess(listening -> {
         server = listening;
         bound.add(listening.actualPort());
       });

@@ -4,7 +4,10 @@ import io.mtor.domain.ResultException;
 import io.mtor.query.QueryException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -144,6 +147,28 @@ public final class GraphErrors implements Handler<RoutingContext> {
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     send(ctx, 415, "unsupportedMediaType", "The request body must be application/json"
       + (type == null ? "; no Content-Type was sent." : ", not '" + type + "'."), null, List.of());
+  }
+
+  /**
+   * For requests the HTTP codec rejects before any routing (a request line or headers over the server's
+   * limits, a malformed request): the same Graph error body, then the connection closes.
+   */
+  public static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+    String code = status == 414 ? "requestUriTooLong" : status == 431 ? "requestHeaderFieldsTooLarge" : "badRequest";
+    String message = status == 414 ? "The request URL is too long." : status == 431 ? "The request headers are too large."
+      : "The request is not valid HTTP.";
+    JsonObject inner = new JsonObject()
+      .put("date", LocalDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).format(INNER_DATE))
+      .put(RequestIds.REQUEST_ID, io.mtor.domain.OperationResults.newGuid());
+    request.response().setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+      .putHeader(HttpHeaders.CONNECTION, "close")
+      .putHeader(RequestIds.REQUEST_ID, inner.getString(RequestIds.REQUEST_ID))
+      .end(new JsonObject().put("error", new JsonObject().put("code", code).put("message", message).put("innerError", inner))
+        .toBuffer())
+      .onComplete(done -> request.connection().close());
   }
 
   /** Ends the response with a Graph error body. */

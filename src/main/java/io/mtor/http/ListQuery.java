@@ -40,11 +40,11 @@ final class ListQuery {
    * Where the next page starts, and how many records {@code $top} still allows (-1: no limit). Opaque to
    * clients: base64url JSON.
    */
-  record Cursor(JsonObject after, int remaining) {
+  record Cursor(JsonObject after, int remaining, int pageSize) {
 
     String encode() {
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(
-        new JsonObject().put("a", after).put("r", remaining).encode().getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(new JsonObject().put("a", after)
+        .put("r", remaining).put("p", pageSize).encode().getBytes(StandardCharsets.UTF_8));
     }
 
     static Cursor decode(String token) {
@@ -52,10 +52,12 @@ final class ListQuery {
         JsonObject json = new JsonObject(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8));
         JsonObject after = json.getJsonObject("a");
         Integer remaining = json.getInteger("r");
-        if (after == null || remaining == null || !(after.getValue(OperationResults.ID) instanceof String)) {
+        Integer pageSize = json.getInteger("p");
+        if (after == null || remaining == null || pageSize == null || pageSize < 1
+          || !(after.getValue(OperationResults.ID) instanceof String)) {
           throw new IllegalArgumentException();
         }
-        return new Cursor(after, remaining);
+        return new Cursor(after, remaining, pageSize);
       } catch (IllegalArgumentException | DecodeException | ClassCastException e) {
         throw new QueryException("$skiptoken", 0, "is not a token this service issued; follow @odata.nextLink as given");
       }
@@ -73,7 +75,9 @@ final class ListQuery {
     Comparator<JsonObject> entities = QueryOptions.comparator(order);
     Comparator<Candidate> candidates = (a, b) -> entities.compare(a.entity, b.entity);
     int remaining = cursor != null ? cursor.remaining() : query.top();
-    int pageSize = remaining >= 0 ? Math.min(query.pageSize(), remaining) : query.pageSize();
+    // The first page's size holds for the pages after it (their links carry no $top).
+    int size = cursor != null ? cursor.pageSize() : query.pageSize();
+    int pageSize = remaining >= 0 ? Math.min(size, remaining) : size;
     int skip = cursor == null ? query.skip() : 0;
     int keep = skip + pageSize + 1;
     Filter filter = query.filter();
@@ -120,7 +124,7 @@ final class ListQuery {
     }
     int left = remaining < 0 ? -1 : remaining - page.size();
     boolean more = sorted.size() > skip + pageSize && left != 0 && !page.isEmpty();
-    Cursor next = more ? new Cursor(sortKey(page.get(page.size() - 1).entity, order), left) : null;
+    Cursor next = more ? new Cursor(sortKey(page.get(page.size() - 1).entity, order), left, size) : null;
     return new Page(items, count ? matches[0] : -1, next);
   }
 
