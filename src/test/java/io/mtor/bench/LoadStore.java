@@ -1,0 +1,65 @@
+package io.mtor.bench;
+
+import io.mtor.api.ServiceConfig;
+import io.mtor.domain.OperationResults;
+import io.mtor.store.OperationResultStore;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+
+/**
+ * Fills a data folder with generated records, as the service stores them (entity JSON and secondary
+ * indexes), for the data-scale benchmarks: {@code LoadStore <dataDir> <records> <tenants>}. The store is
+ * sized by the same environment as the service ({@code STORE_ENTRIES}); the raw JSON size is printed.
+ */
+public final class LoadStore {
+
+  private LoadStore() {
+  }
+
+  /** The tenant GUID the benchmarks filter on: tenant {@code i} of the generated set. */
+  public static String tenant(int i) {
+    return UUID.nameUUIDFromBytes(("bench-tenant-" + i).getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  public static void main(String[] args) {
+    Path dir = Path.of(args[0]);
+    int records = Integer.parseInt(args[1]);
+    int tenants = Integer.parseInt(args[2]);
+    ServiceConfig config = ServiceConfig.load(null, Map.of("DATA_DIR", dir.toString(), "AUDIT_ENABLED", "false",
+      "STORE_ENTRIES", System.getenv().getOrDefault("STORE_ENTRIES", String.valueOf(records * 11L / 10))));
+    Random random = new Random(1);
+    long rawBytes = 0;
+    long started = System.nanoTime();
+    try (OperationResultStore store = OperationResultStore.open(config.storeOptions())) {
+      Instant base = Instant.parse("2026-01-01T00:00:00Z");
+      for (int i = 0; i < records; i++) {
+        JsonObject body = new JsonObject()
+          .put("partnerTenantId", UUID.nameUUIDFromBytes(("partner-" + random.nextInt(20)).getBytes(StandardCharsets.UTF_8)).toString())
+          .put("partnerUserId", new UUID(random.nextLong(), random.nextLong()).toString())
+          .put("targetTenantId", tenant(random.nextInt(tenants)))
+          .put("managedTenantOperationId", "applyConditionalAccessPolicy-" + random.nextInt(50))
+          .put("requestId", new UUID(random.nextLong(), random.nextLong()).toString())
+          .put("isSuccess", random.nextInt(10) != 0)
+          .put("exception", random.nextInt(10) == 0 ? "Forbidden: the partner lacks the delegated admin role" : null)
+          .put("executionInfo", "Applied baseline policy to " + random.nextInt(500) + " users")
+          .put("result", new JsonArray().add("policyId=" + Integer.toHexString(random.nextInt())).add("usersUpdated=12"));
+        JsonObject entity = OperationResults.newEntity(body, base.plusMillis(i));
+        byte[] json = entity.toBuffer().getBytes();
+        rawBytes += json.length;
+        store.insert(entity.getString("id"), json, OperationResults.indexedValues(entity), null, null);
+        if ((i + 1) % 100_000 == 0) {
+          System.err.printf("%,d records%n", i + 1);
+        }
+      }
+    }
+    System.out.printf("loaded %d records (%d tenants) in %.1f s; raw JSON %d bytes%n", records, tenants,
+      (System.nanoTime() - started) / 1e9, rawBytes);
+  }
+}
