@@ -308,7 +308,10 @@ public final class OperationResultStore implements AutoCloseable {
     return options.indexedProperties().contains(property);
   }
 
-  /** Calls {@code consumer} with every record (a full scan; not a snapshot: concurrent writes may show). */
+  /**
+   * Calls {@code consumer} with every record (a full scan; not a snapshot: concurrent writes may show). The
+   * byte array may be reused for the next record: copy what you keep.
+   */
   public void forEach(BiConsumer<String, byte[]> consumer) {
     map().forEach(consumer);
   }
