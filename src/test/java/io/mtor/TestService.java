@@ -1,6 +1,7 @@
 package io.mtor;
 
 import io.mtor.api.ServiceConfig;
+import io.mtor.auth.DevToken;
 import io.mtor.api.ServiceVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -32,11 +33,15 @@ public final class TestService {
       .setDefaultHost("localhost").setDefaultPort(verticle.actualPort()), new PoolOptions().setHttp1MaxSize(64));
   }
 
-  /** A small store: Chronicle reserves the whole file up front. */
+  /**
+   * A small store (Chronicle reserves the whole file up front), and authentication off: these tests are
+   * about other things; {@code AuthTest} and the process tests run with it on, as the service ships.
+   */
   public static ServiceConfig config(Path dataDir) {
     return ServiceConfig.fromJson(new JsonObject()
       .put("http", new JsonObject().put("port", 0).put("host", "127.0.0.1"))
-      .put("store", new JsonObject().put("dataDir", dataDir.toString()).put("entries", 5_000)));
+      .put("store", new JsonObject().put("dataDir", dataDir.toString()).put("entries", 5_000))
+      .put("auth", new JsonObject().put("enabled", false)));
   }
 
   public static Future<TestService> start(Vertx vertx, ServiceConfig config) {
@@ -54,10 +59,10 @@ public final class TestService {
     return verticle.actualPort();
   }
 
-  /** A valid create body with fresh GUIDs. */
+  /** A valid create body with fresh GUIDs, for the development tenant ({@code scripts/token}'s default). */
   public static JsonObject body() {
     return new JsonObject()
-      .put("partnerTenantId", UUID.randomUUID().toString())
+      .put("partnerTenantId", DevToken.DEV_TENANT)
       .put("partnerUserId", UUID.randomUUID().toString())
       .put("targetTenantId", UUID.randomUUID().toString())
       .put("managedTenantOperationId", "applyConditionalAccessPolicy")

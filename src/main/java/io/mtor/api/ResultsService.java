@@ -1,6 +1,7 @@
 package io.mtor.api;
 
 import io.mtor.audit.AuditVerticle;
+import io.mtor.auth.TokenVerifier;
 import io.mtor.events.ResultEvents;
 import io.mtor.http.GraphErrors;
 import io.mtor.http.HttpOptions;
@@ -56,6 +57,7 @@ public final class ResultsService {
   private Router resource;
   private Router application;
   private TcpEventBusBridge bridge;
+  private TokenVerifier verifier;
   private int bridgePort = -1;
   private long redeliveryTimer = -1;
   private boolean redelivering;
@@ -92,10 +94,19 @@ public final class ResultsService {
           deployments.add(id);
           return null;
         });
+    Future<Void> auth = !config.auth().enabled() ? Future.succeededFuture()
+      : TokenVerifier.create(vertx, config.auth(), config.dataDir()).map(created -> {
+        verifier = created;
+        return null;
+      });
+    if (!config.auth().enabled()) {
+      LOG.warn("Authentication is OFF (auth.enabled=false): anyone who reaches the port can read and write every record");
+    }
     return acknowledgements.completion()
+      .compose(v -> auth)
       .compose(v -> audit)
       .compose(v -> ResultsResource.errors(vertx, options))
-      .compose(errors -> ResultsResource.router(vertx, store, options).map(router -> {
+      .compose(errors -> ResultsResource.router(vertx, store, options, verifier).map(router -> {
         resource = router;
         application = application(router, errors);
         return null;
@@ -189,6 +200,9 @@ public final class ResultsService {
   public Future<Void> close() {
     if (redeliveryTimer >= 0) {
       vertx.cancelTimer(redeliveryTimer);
+    }
+    if (verifier != null) {
+      verifier.close();
     }
     Future<Void> bridgeClosed = bridge == null ? Future.succeededFuture() : bridge.close();
     List<Future<Void>> undeployed = new ArrayList<>();

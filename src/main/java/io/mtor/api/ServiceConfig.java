@@ -1,5 +1,6 @@
 package io.mtor.api;
 
+import io.mtor.auth.AuthSettings;
 import io.mtor.domain.OperationResults;
 import io.mtor.store.StoreOptions;
 import io.vertx.core.json.JsonObject;
@@ -37,12 +38,13 @@ import java.util.Map;
  * @param bridgeEnabled          whether the TCP event-bus bridge runs (outbound events only)
  * @param bridgeHost             interface of the bridge
  * @param bridgePort             port of the bridge
+ * @param auth                   bearer-token checks
  */
 public record ServiceConfig(String httpHost, int httpPort, int httpInstances, int bodyLimitBytes, String publicBaseUrl,
                             int listDefaultPageSize, int listMaxPageSize,
                             Path dataDir, long storeEntries, int storeAverageValueBytes,
                             boolean auditEnabled, long auditMaxFileBytes, long auditOutboxEntries,
-                            boolean bridgeEnabled, String bridgeHost, int bridgePort) {
+                            boolean bridgeEnabled, String bridgeHost, int bridgePort, AuthSettings auth) {
 
   /** A setting: its dotted key in the YAML file and JSON config, its environment variable, its default. */
   public record Setting(String key, String env, Object defaultValue, String expected) {
@@ -75,10 +77,28 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
   public static final Setting BRIDGE_HOST = new Setting("bridge.host", "BRIDGE_HOST", "127.0.0.1", "a host name or IP address");
   public static final Setting BRIDGE_PORT = new Setting("bridge.port", "BRIDGE_PORT", 7000, "an integer from 1 to 65535");
 
+  public static final Setting AUTH_ENABLED = new Setting("auth.enabled", "AUTH_ENABLED", true, "true or false");
+  public static final Setting AUTH_ISSUER = new Setting("auth.issuer", "AUTH_ISSUER",
+    "https://managed-tenant-operation-results.local/dev", "the issuer (iss) tokens must carry");
+  public static final Setting AUTH_AUDIENCE = new Setting("auth.audience", "AUTH_AUDIENCE",
+    "api://managed-tenant-operation-results", "the audience (aud) tokens must carry");
+  public static final Setting AUTH_JWKS_URL = new Setting("auth.jwksUrl", "AUTH_JWKS_URL", null,
+    "an http(s) URL of a JWKS, or empty");
+  public static final Setting AUTH_JWKS_FILE = new Setting("auth.jwksFile", "AUTH_JWKS_FILE", null,
+    "a path to a JWKS (JSON) or PEM public key file, or empty");
+  public static final Setting AUTH_DEV_KEY = new Setting("auth.devKey", "AUTH_DEV_KEY", true, "true or false");
+  public static final Setting AUTH_CLOCK_SKEW = new Setting("auth.clockSkewSeconds", "AUTH_CLOCK_SKEW_SECONDS", 60,
+    "an integer from 0 to 600");
+  public static final Setting AUTH_JWKS_REFRESH = new Setting("auth.jwksRefreshSeconds", "AUTH_JWKS_REFRESH_SECONDS",
+    3600, "an integer from 10 to 86400");
+  public static final Setting AUTH_TENANT_ISOLATION = new Setting("auth.tenantIsolation", "AUTH_TENANT_ISOLATION",
+    true, "true or false");
+
   /** Every setting, in the order of the README's configuration table. */
   public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
     LIST_DEFAULT_PAGE, LIST_MAX_PAGE, DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE, AUDIT_ENABLED, AUDIT_MAX_FILE, AUDIT_OUTBOX, BRIDGE_ENABLED,
-    BRIDGE_HOST, BRIDGE_PORT);
+    BRIDGE_HOST, BRIDGE_PORT, AUTH_ENABLED, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL, AUTH_JWKS_FILE, AUTH_DEV_KEY,
+    AUTH_CLOCK_SKEW, AUTH_JWKS_REFRESH, AUTH_TENANT_ISOLATION);
 
   /** The average id is a GUID. */
   static final int AVERAGE_KEY_BYTES = 36;
@@ -129,6 +149,21 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     if (bridgePort < 1 || bridgePort > 65535) {
       throw invalid(BRIDGE_PORT, bridgePort);
     }
+    if (auth.issuer() == null || auth.issuer().isBlank()) {
+      throw invalid(AUTH_ISSUER, auth.issuer());
+    }
+    if (auth.audience() == null || auth.audience().isBlank()) {
+      throw invalid(AUTH_AUDIENCE, auth.audience());
+    }
+    if (auth.jwksUrl() != null && !auth.jwksUrl().matches("https?://\\S+")) {
+      throw invalid(AUTH_JWKS_URL, auth.jwksUrl());
+    }
+    if (auth.clockSkewSeconds() < 0 || auth.clockSkewSeconds() > 600) {
+      throw invalid(AUTH_CLOCK_SKEW, auth.clockSkewSeconds());
+    }
+    if (auth.refreshSeconds() < 10 || auth.refreshSeconds() > 86_400) {
+      throw invalid(AUTH_JWKS_REFRESH, auth.refreshSeconds());
+    }
   }
 
   /** The defaults, with {@code dataDir} replaced. */
@@ -159,7 +194,14 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
       integer(json, AUDIT_OUTBOX),
       bool(json, BRIDGE_ENABLED),
       string(json, BRIDGE_HOST),
-      (int) integer(json, BRIDGE_PORT));
+      (int) integer(json, BRIDGE_PORT),
+      new AuthSettings(bool(json, AUTH_ENABLED), string(json, AUTH_ISSUER), string(json, AUTH_AUDIENCE),
+        emptyToNull(string(json, AUTH_JWKS_URL)), emptyToNull(string(json, AUTH_JWKS_FILE)), bool(json, AUTH_DEV_KEY),
+        (int) integer(json, AUTH_CLOCK_SKEW), (int) integer(json, AUTH_JWKS_REFRESH), bool(json, AUTH_TENANT_ISOLATION)));
+  }
+
+  private static String emptyToNull(String value) {
+    return value == null || value.isEmpty() ? null : value;
   }
 
   /**
@@ -214,6 +256,15 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     put(json, BRIDGE_ENABLED.key(), bridgeEnabled);
     put(json, BRIDGE_HOST.key(), bridgeHost);
     put(json, BRIDGE_PORT.key(), bridgePort);
+    put(json, AUTH_ENABLED.key(), auth.enabled());
+    put(json, AUTH_ISSUER.key(), auth.issuer());
+    put(json, AUTH_AUDIENCE.key(), auth.audience());
+    put(json, AUTH_JWKS_URL.key(), auth.jwksUrl());
+    put(json, AUTH_JWKS_FILE.key(), auth.jwksFile());
+    put(json, AUTH_DEV_KEY.key(), auth.devKey());
+    put(json, AUTH_CLOCK_SKEW.key(), auth.clockSkewSeconds());
+    put(json, AUTH_JWKS_REFRESH.key(), auth.refreshSeconds());
+    put(json, AUTH_TENANT_ISOLATION.key(), auth.tenantIsolation());
     return json;
   }
 

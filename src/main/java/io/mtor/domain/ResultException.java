@@ -15,7 +15,9 @@ public final class ResultException extends RuntimeException {
     STORE_FULL,
     STORE_UNAVAILABLE,
     AUDIT_BACKLOG_FULL,
-    PRECONDITION_FAILED
+    PRECONDITION_FAILED,
+    UNAUTHENTICATED,
+    FORBIDDEN
   }
 
   private final Kind kind;
@@ -36,6 +38,15 @@ public final class ResultException extends RuntimeException {
   public static ResultException conflict(String id) {
     return new ResultException(Kind.CONFLICT,
       "A managedTenantOperationResult with id '" + id + "' already exists.", null);
+  }
+
+  /** The request carries no usable token; {@code reason} says why in words safe to show. */
+  public static ResultException unauthenticated(String reason) {
+    return new ResultException(Kind.UNAUTHENTICATED, reason, null);
+  }
+
+  public static ResultException forbidden(String reason) {
+    return new ResultException(Kind.FORBIDDEN, reason, null);
   }
 
   public static ResultException preconditionFailed(String id) {

@@ -12,11 +12,13 @@ import java.util.Objects;
  * @param occurredDateTime when the change was stored (ISO 8601, UTC, {@code Z})
  * @param requestId        the {@code request-id} of the HTTP request that made the change
  * @param clientRequestId  the client's {@code client-request-id}, or {@code null}
+ * @param actor            who made the change: {@code tenantId}, {@code objectId} (a user) or {@code appId}
+ *                         (an application), from the token; {@code null} when authentication is off
  * @param resource         the entity as GET returns it (after an update; before a delete), without the
  *                         {@code @odata.context} and {@code @odata.etag} annotations
  */
 public record ResultEvent(String eventId, String eventType, String occurredDateTime, String requestId,
-                          String clientRequestId, JsonObject resource) {
+                          String clientRequestId, JsonObject actor, JsonObject resource) {
 
   public ResultEvent {
     Objects.requireNonNull(eventId, "eventId");
@@ -31,12 +33,13 @@ public record ResultEvent(String eventId, String eventType, String occurredDateT
       .put("occurredDateTime", occurredDateTime)
       .put("requestId", requestId)
       .put("clientRequestId", clientRequestId)
+      .put("actor", actor)
       .put("resource", resource);
   }
 
   public static ResultEvent fromJson(JsonObject json) {
     return new ResultEvent(json.getString("eventId"), json.getString("eventType"),
       json.getString("occurredDateTime"), json.getString("requestId"), json.getString("clientRequestId"),
-      json.getJsonObject("resource"));
+      json.getJsonObject("actor"), json.getJsonObject("resource"));
   }
 }

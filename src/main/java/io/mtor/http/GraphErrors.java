@@ -112,6 +112,15 @@ public final class GraphErrors implements Handler<RoutingContext> {
     switch (e.kind()) {
       case NOT_FOUND -> send(ctx, 404, "notFound", e.getMessage(), null, List.of());
       case CONFLICT -> send(ctx, 409, "conflict", e.getMessage(), "id", List.of());
+      case UNAUTHENTICATED -> {
+        if (!ctx.response().headWritten()) {
+          String realm = "Bearer realm=\"managedTenantOperationResults\"";
+          ctx.response().putHeader("WWW-Authenticate", e.getMessage().startsWith("Access token is empty")
+            ? realm : realm + ", error=\"invalid_token\", error_description=\"" + e.getMessage().replace("\"", "'") + "\"");
+        }
+        send(ctx, 401, "InvalidAuthenticationToken", e.getMessage(), null, List.of());
+      }
+      case FORBIDDEN -> send(ctx, 403, "Authorization_RequestDenied", e.getMessage(), null, List.of());
       case PRECONDITION_FAILED -> send(ctx, 412, "preconditionFailed", e.getMessage(), "If-Match",
         List.of(new Detail("entityTagDoesNotMatch", e.getMessage(), "If-Match")));
       case STORE_FULL -> send(ctx, 507, "insufficientStorage", e.getMessage(), null, List.of());

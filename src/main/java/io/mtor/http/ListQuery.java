@@ -1,6 +1,7 @@
 package io.mtor.http;
 
 import io.mtor.domain.OperationResults;
+import io.mtor.domain.StoredJson;
 import io.mtor.query.Filter;
 import io.mtor.query.OrderKey;
 import io.mtor.query.QueryException;
@@ -8,7 +9,6 @@ import io.mtor.query.QueryOptions;
 import io.mtor.store.OperationResultStore;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
@@ -31,6 +31,7 @@ import java.util.Set;
  */
 final class ListQuery {
 
+  private static final String PARTNER_TENANT = "partnerTenantId";
   static final List<OrderKey> DEFAULT_ORDER = List.of(new OrderKey(OperationResults.CREATED, false));
 
   /** A page: the records (projected, with {@code @odata.etag}), the total count or -1, the next cursor or null. */
@@ -72,7 +73,11 @@ final class ListQuery {
   private ListQuery() {
   }
 
-  static Page run(OperationResultStore store, QueryOptions query, Cursor cursor) {
+  /**
+   * @param tenant when not null, only records whose {@code partnerTenantId} is this (lowercase) tenant
+   *               count: they are the only ones the caller may see, in lists and in counts
+   */
+  static Page run(OperationResultStore store, QueryOptions query, Cursor cursor, String tenant) {
     List<OrderKey> order = query.orderBy().isEmpty() ? DEFAULT_ORDER : query.orderBy();
     Comparator<JsonObject> entities = QueryOptions.comparator(order);
     Comparator<Candidate> candidates = (a, b) -> entities.compare(a.entity, b.entity);
@@ -91,6 +96,9 @@ final class ListQuery {
     // Without a filter only the sort key matters until a record makes the page: read just that from the
     // bytes (a scan of a million records then costs well under a second instead of several).
     java.util.function.BiConsumer<String, byte[]> offer = (id, stored) -> {
+      if (tenant != null && !tenant.equals(StoredJson.string(stored, PARTNER_TENANT))) {
+        return;
+      }
       JsonObject entity = filter == null ? sortKey(stored, order) : new JsonObject(Buffer.buffer(stored));
       if (filter != null && !filter.test(entity)) {
         return;
@@ -108,6 +116,13 @@ final class ListQuery {
       }
     };
     Set<String> ids = indexedCandidates(store, filter);
+    if (tenant != null && store.indexed(PARTNER_TENANT)) {
+      Set<String> own = new LinkedHashSet<>(store.idsWhere(PARTNER_TENANT, tenant));
+      if (ids != null) {
+        own.retainAll(ids);
+      }
+      ids = own;
+    }
     if (ids == null) {
       store.forEach(offer);
     } else {
@@ -163,51 +178,8 @@ final class ListQuery {
    */
   static JsonObject sortKey(byte[] stored, List<OrderKey> order) {
     JsonObject key = new JsonObject();
-    order.forEach(k -> key.put(k.property(), scalar(stored, k.property())));
-    return key.put(OperationResults.ID, scalar(stored, OperationResults.ID));
-  }
-
-  private static Object scalar(byte[] json, String name) {
-    byte[] needle = ("\"" + name + "\":").getBytes(StandardCharsets.UTF_8);
-    int at = indexOf(json, needle);
-    if (at < 0) {
-      return null;
-    }
-    int start = at + needle.length;
-    switch (json[start]) {
-      case '"': {
-        int end = start + 1;
-        boolean escaped = false;
-        while (json[end] != '"') {
-          if (json[end] == '\\') {
-            escaped = true;
-            end++;
-          }
-          end++;
-        }
-        return escaped ? Json.decodeValue(new String(json, start, end + 1 - start, StandardCharsets.UTF_8))
-          : new String(json, start + 1, end - start - 1, StandardCharsets.UTF_8);
-      }
-      case 't':
-        return Boolean.TRUE;
-      case 'f':
-        return Boolean.FALSE;
-      default:
-        return null;
-    }
-  }
-
-  private static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i <= haystack.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
+    order.forEach(k -> key.put(k.property(), StoredJson.scalar(stored, k.property())));
+    return key.put(OperationResults.ID, StoredJson.scalar(stored, OperationResults.ID));
   }
 
   private static JsonObject sortKey(JsonObject entity, List<OrderKey> order) {

@@ -2,6 +2,9 @@ package io.mtor.readme;
 
 import io.mtor.TestService;
 import io.mtor.api.ServiceConfig;
+import io.mtor.auth.Caller;
+import io.mtor.auth.DevSigningKey;
+import io.mtor.auth.DevToken;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -82,7 +85,12 @@ class ReadmeSnippetsTest {
       second = free.getLocalPort();
     }
     String verticle = DeployVerticle.deploy(vertx, dataDir.resolve("verticle").toString(), second).await();
+    // As shipped, authentication is on and trusts the development key it made in the data folder.
+    String token = DevToken.sign(vertx, DevSigningKey.loadOrCreate(dataDir.resolve("verticle")),
+      ServiceConfig.fromJson(new JsonObject()).auth(), DevToken.DEV_TENANT, Caller.READ_WRITE, 60);
     assertThat(client.post(second, "localhost", "/beta/managedTenantOperationResults")
+      .putHeader("content-type", "application/json").sendJsonObject(TestService.body()).await().statusCode()).isEqualTo(401);
+    assertThat(client.post(second, "localhost", "/beta/managedTenantOperationResults").bearerTokenAuthentication(token)
       .putHeader("content-type", "application/json").sendJsonObject(TestService.body()).await().statusCode()).isEqualTo(201);
     vertx.undeploy(verticle).await();
   }

@@ -1,0 +1,98 @@
+package io.mtor.auth;
+
+import io.mtor.api.ServiceConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+
+import java.nio.file.Path;
+
+/**
+ * {@code scripts/token}: prints, on its last stdout line, a token signed by the development key of the data
+ * folder that {@code scripts/run} uses (same {@code conf/application.yaml}, same environment).
+ *
+ * <pre>scripts/token [--tenant GUID] [--scopes "ManagedTenants.ReadWrite.All ManagedTenants.Read.All"] [--expires-in 3600]</pre>
+ */
+public final class DevToken {
+
+  /** The tenant a token is for when {@code --tenant} is not given. */
+  public static final String DEV_TENANT = "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11";
+  public static final String DEV_USER = "0b6a4b5e-1d2c-4e3f-8a9b-7c6d5e4f3a21";
+
+  private DevToken() {
+  }
+
+  public static void main(String[] args) {
+    String tenant = null;
+    String scopes = Caller.READ_WRITE + " " + Caller.READ;
+    int expiresIn = 3600;
+    for (int i = 0; i < args.length; i++) {
+      String value = i + 1 < args.length ? args[i + 1] : null;
+      switch (args[i]) {
+        case "--tenant" -> tenant = require(args[i], value);
+        case "--scopes" -> scopes = require(args[i], value);
+        case "--expires-in" -> expiresIn = Integer.parseInt(require(args[i], value));
+        case "-h", "--help" -> {
+          System.err.println("usage: scripts/token [--tenant GUID] [--scopes \"" + Caller.READ_WRITE + " " + Caller.READ
+            + "\"] [--expires-in 3600]");
+          System.exit(0);
+        }
+        default -> fail("unknown argument " + args[i]);
+      }
+      i++;
+    }
+    if (tenant == null) {
+      tenant = DEV_TENANT;
+      System.err.println("no --tenant: using the development tenant " + DEV_TENANT);
+    } else if (!tenant.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+      fail("--tenant must be a GUID");
+    }
+    ServiceConfig config;
+    try {
+      config = ServiceConfig.load(Path.of(System.getenv().getOrDefault("CONFIG_FILE", "conf/application.yaml")),
+        System.getenv());
+    } catch (IllegalArgumentException e) {
+      fail(e.getMessage());
+      return;
+    }
+    if (!config.auth().devKey()) {
+      fail("auth.devKey is off in this configuration: get tokens from your identity provider");
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      System.out.println(sign(vertx, DevSigningKey.loadOrCreate(config.dataDir()), config.auth(), tenant, scopes, expiresIn));
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /** A token for {@code tenant} with the given delegated scopes, signed with the (private) development key. */
+  public static String sign(Vertx vertx, JsonObject privateKey, AuthSettings settings, String tenant, String scopes,
+                            int expiresInSeconds) {
+    JWTAuth signer = JWTAuth.create(vertx, new JWTAuthOptions().addJwk(privateKey));
+    return signer.generateToken(new JsonObject()
+        .put("tid", tenant.toLowerCase(java.util.Locale.ROOT))
+        .put("oid", DEV_USER)
+        .put("sub", DEV_USER)
+        .put("scp", scopes)
+        .put("nbf", System.currentTimeMillis() / 1000 - 5),
+      new JWTOptions().setAlgorithm("ES256").setIssuer(settings.issuer())
+        .setAudience(java.util.List.of(settings.audience())).setExpiresInSeconds(expiresInSeconds)
+        .setHeader(new JsonObject().put("kid", privateKey.getString("kid"))));
+  }
+
+  private static String require(String flag, String value) {
+    if (value == null) {
+      fail(flag + " needs a value");
+    }
+    return value;
+  }
+
+  private static void fail(String message) {
+    System.err.println("scripts/token: " + message);
+    System.exit(2);
+  }
+
+}

@@ -1,0 +1,60 @@
+package io.mtor.http;
+
+import io.mtor.auth.Caller;
+import io.mtor.auth.TokenVerifier;
+import io.mtor.domain.ResultException;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Requires {@code Authorization: Bearer <token>} and puts the {@link Caller} it speaks for on the context.
+ * Failures are 401 {@code InvalidAuthenticationToken} whose message says what is wrong without the token.
+ */
+final class BearerAuth implements Handler<RoutingContext> {
+
+  static final String CALLER = Caller.class.getName();
+
+  private final TokenVerifier verifier;
+
+  BearerAuth(TokenVerifier verifier) {
+    this.verifier = verifier;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+    if (header == null || header.isBlank()) {
+      ctx.fail(ResultException.unauthenticated("Access token is empty."));
+      return;
+    }
+    if (!header.regionMatches(true, 0, "Bearer ", 0, 7) || header.substring(7).isBlank()) {
+      ctx.fail(ResultException.unauthenticated(
+        "Access token validation failure: the Authorization header must be 'Bearer <token>'."));
+      return;
+    }
+    verifier.verify(header.substring(7).trim())
+      .onSuccess(caller -> {
+        if (caller.tenantId() == null || caller.tenantId().isBlank()) {
+          ctx.fail(ResultException.unauthenticated("Access token validation failure: the token has no tenant (tid)."));
+          return;
+        }
+        ctx.put(CALLER, caller);
+        ctx.next();
+      })
+      .onFailure(e -> ctx.fail(ResultException.unauthenticated("Access token validation failure: " + e.getMessage() + ".")));
+  }
+
+  /** Reads need Read.All or ReadWrite.All; writes need ReadWrite.All. */
+  static Handler<RoutingContext> permission(boolean write) {
+    return ctx -> {
+      Caller caller = ctx.get(CALLER);
+      if (caller != null && !(write ? caller.canWrite() : caller.canRead())) {
+        ctx.fail(ResultException.forbidden("Insufficient privileges to complete the operation: it needs the "
+          + (write ? Caller.READ_WRITE : Caller.READ + " or " + Caller.READ_WRITE) + " permission (scp or roles)."));
+        return;
+      }
+      ctx.next();
+    };
+  }
+}
