@@ -3,6 +3,8 @@ package io.mtor;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import io.mtor.auth.DevToken;
+
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,10 +24,13 @@ public final class ServiceProcess implements AutoCloseable {
   public final int port;
   public final StringBuilder output = new StringBuilder();
   public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final Map<String, String> env;
+  private String token;
 
-  private ServiceProcess(Process process, int port) {
+  private ServiceProcess(Process process, int port, Map<String, String> env) {
     this.process = process;
     this.port = port;
+    this.env = env;
   }
 
   public static ServiceProcess start(Path dataDir, Map<String, String> env) throws IOException, InterruptedException {
@@ -39,7 +44,7 @@ public final class ServiceProcess implements AutoCloseable {
     builder.environment().put("HTTP_HOST", "127.0.0.1");
     builder.environment().put("STORE_ENTRIES", "20000");
     builder.environment().putAll(env);
-    ServiceProcess service = new ServiceProcess(builder.start(), port);
+    ServiceProcess service = new ServiceProcess(builder.start(), port, Map.copyOf(builder.environment()));
     CompletableFuture<Boolean> ready = new CompletableFuture<>();
     Thread reader = new Thread(() -> {
       try (BufferedReader lines = new BufferedReader(new InputStreamReader(service.process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -70,6 +75,21 @@ public final class ServiceProcess implements AutoCloseable {
     return service;
   }
 
+  /** A token from {@code scripts/token}, with the service's environment (so the same data folder and key). */
+  public synchronized String token() throws IOException, InterruptedException {
+    if (token == null) {
+      ProcessBuilder builder = new ProcessBuilder("scripts/token", "--tenant", DevToken.DEV_TENANT);
+      builder.environment().putAll(env);
+      Process script = builder.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      String out = new String(script.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (script.waitFor() != 0 || out.isEmpty()) {
+        throw new IllegalStateException("scripts/token failed: " + out);
+      }
+      token = out.substring(out.lastIndexOf('\n') + 1);
+    }
+    return token;
+  }
+
   public String output() {
     synchronized (output) {
       return output.toString();
@@ -83,12 +103,14 @@ public final class ServiceProcess implements AutoCloseable {
   public HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
     return http.send(HttpRequest.newBuilder(URI.create(url(path)))
       .header("content-type", "application/json")
+      .header("authorization", "Bearer " + token())
       .timeout(Duration.ofSeconds(10))
       .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(10)).GET().build(),
+    return http.send(HttpRequest.newBuilder(URI.create(url(path))).header("authorization", "Bearer " + token())
+        .timeout(Duration.ofSeconds(10)).GET().build(),
       HttpResponse.BodyHandlers.ofString());
   }
 

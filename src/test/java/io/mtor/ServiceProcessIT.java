@@ -31,6 +31,14 @@ class ServiceProcessIT {
     List<String> ids = new ArrayList<>();
     try (ServiceProcess service = ServiceProcess.start(dataDir, Map.of())) {
       assertThat(service.output()).contains("data folder: " + dataDir.toAbsolutePath());
+      // Secure by default: no token, no entry; scripts/token's token works.
+      HttpResponse<String> anonymous = service.http.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(service.url("/managedTenantOperationResults"))).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+      assertThat(anonymous.statusCode()).isEqualTo(401);
+      assertThat(java.nio.file.Files.getPosixFilePermissions(dataDir.resolve("dev-signing-key.jwk")))
+        .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+          java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
       for (int i = 0; i < 20; i++) {
         HttpResponse<String> created = service.post("/beta/managedTenantOperationResults", TestService.body().encode());
         assertThat(created.statusCode()).isEqualTo(201);
