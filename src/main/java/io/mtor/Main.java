@@ -4,10 +4,16 @@ import io.mtor.api.ServiceConfig;
 import io.mtor.api.ServiceVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -34,7 +40,8 @@ public final class Main {
       return;
     }
     long started = System.nanoTime();
-    Vertx vertx = Vertx.vertx();
+    LOG.atInfo().addKeyValue("config", config.toJson().encode()).log("Starting");
+    Vertx vertx = createVertx();
     ServiceVerticle verticle = new ServiceVerticle();
     CountDownLatch stopped = new CountDownLatch(1);
     vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config.toJson()))
@@ -44,13 +51,45 @@ public final class Main {
         System.out.printf("managedTenantOperationResults listening on http://%s:%d/managedTenantOperationResults%n",
           host, verticle.actualPort());
         System.out.flush();
-        LOG.info("Ready in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        Runtime runtime = Runtime.getRuntime();
+        LOG.atInfo()
+          .addKeyValue("startupMillis", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+          .addKeyValue("heapUsedMiB", (runtime.totalMemory() - runtime.freeMemory()) >> 20)
+          .addKeyValue("heapMaxMiB", runtime.maxMemory() >> 20)
+          .addKeyValue("rssMiB", residentMiB())
+          .addKeyValue("java", Runtime.version().toString())
+          .log("Ready");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, stopped), "shutdown"));
       })
       .onFailure(e -> {
         LOG.error("Start-up failed: {}", e.getMessage(), e);
         vertx.close().onComplete(done -> System.exit(1));
       });
+  }
+
+  /**
+   * A Vert.x instance with Micrometer metrics on: HTTP requests by route, method and status, the event bus
+   * by address, and the JVM; {@code /metrics} serves them in Prometheus format.
+   */
+  public static Vertx createVertx() {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+      .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+      .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_ADDRESS, Label.EB_SIDE));
+    return Vertx.builder().with(new VertxOptions().setMetricsOptions(metrics)).withMetrics(new MicrometerMetricsFactory()).build();
+  }
+
+  /** Resident set size from /proc (Linux), or -1. */
+  private static long residentMiB() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: no figure
+    }
+    return -1;
   }
 
   /**

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -34,11 +35,17 @@ public final class ServiceProcess implements AutoCloseable {
   }
 
   public static ServiceProcess start(Path dataDir, Map<String, String> env) throws IOException, InterruptedException {
+    return start(dataDir, env, List.of("scripts/run"));
+  }
+
+  /** Starts {@code command} (scripts/run, or java -jar on the fat jar) with the data folder and a free port. */
+  public static ServiceProcess start(Path dataDir, Map<String, String> env, List<String> command)
+    throws IOException, InterruptedException {
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    ProcessBuilder builder = new ProcessBuilder("scripts/run").redirectErrorStream(true);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("DATA_DIR", dataDir.toString());
     builder.environment().put("HTTP_PORT", Integer.toString(port));
     builder.environment().put("HTTP_HOST", "127.0.0.1");

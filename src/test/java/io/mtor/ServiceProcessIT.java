@@ -1,13 +1,18 @@
 package io.mtor;
 
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -51,6 +56,24 @@ class ServiceProcessIT {
       for (String id : ids) {
         assertThat(service.get("/managedTenantOperationResults/" + id).statusCode()).isEqualTo(200);
       }
+      assertThat(service.terminate(10)).isZero();
+    }
+  }
+
+  /** The fat jar runs with a plain {@code java -jar} (its manifest opens what Chronicle needs) on each JDK here. */
+  @ParameterizedTest(name = "{index} {0}")
+  @ValueSource(strings = {"", "/usr/lib/jvm/temurin-25-jdk-amd64"})
+  void theFatJarRunsWithJavaDashJar(String javaHome) throws Exception {
+    String java = javaHome.isEmpty() ? Path.of(System.getProperty("java.home"), "bin", "java").toString()
+      : javaHome + "/bin/java";
+    Assumptions.assumeTrue(Files.isExecutable(Path.of(java)), "no JDK at " + javaHome);
+    Path jar;
+    try (Stream<Path> files = Files.list(Path.of("target"))) {
+      jar = files.filter(f -> f.toString().endsWith("-fat.jar")).findFirst().orElseThrow();
+    }
+    try (ServiceProcess service = ServiceProcess.start(dataDir, Map.of(), List.of(java, "-jar", jar.toString()))) {
+      assertThat(service.post("/managedTenantOperationResults", TestService.body().encode()).statusCode()).isEqualTo(201);
+      assertThat(service.output()).contains("\"startupMillis\"").contains("\"rssMiB\"");
       assertThat(service.terminate(10)).isZero();
     }
   }

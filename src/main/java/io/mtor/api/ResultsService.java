@@ -6,6 +6,7 @@ import io.mtor.events.ResultEvents;
 import io.mtor.http.GraphErrors;
 import io.mtor.http.HttpOptions;
 import io.mtor.http.RequestIds;
+import io.mtor.http.RequestLog;
 import io.mtor.http.ResultsResource;
 import io.mtor.store.OperationResultStore;
 import io.mtor.store.PendingEvent;
@@ -125,7 +126,8 @@ public final class ResultsService {
 
   private Router application(Router resource, GraphErrors errors) {
     Router app = Router.router(vertx);
-    app.route().handler(new RequestIds());
+    app.route().handler(new RequestIds()).handler(new RequestLog());
+    OperationsRoutes.mount(vertx, app, this, config);
     app.route(BETA_PREFIX + "/*").subRouter(resource);
     app.route("/*").subRouter(resource);
     for (int status : new int[] {400, 404, 405, 413, 414, 415, 431, 500, 501, 503}) {
@@ -189,6 +191,25 @@ public final class ResultsService {
   /** Changes stored but not yet confirmed by the audit trail. */
   public long auditBacklog() {
     return store.pendingCount();
+  }
+
+  /** Seconds since the oldest change the audit trail has not confirmed was written; 0 when none waits. */
+  public double auditLagSeconds() {
+    if (store.pendingCount() == 0) {
+      return 0;
+    }
+    List<PendingEvent> oldest = store.pendingEvents(Long.MAX_VALUE, 1);
+    return oldest.isEmpty() ? 0 : (System.currentTimeMillis() - oldest.get(0).writtenAtMillis()) / 1000.0;
+  }
+
+  /** The audit writer's deployment id (tests stop it to play a dead sink); null when the audit is off. */
+  String auditDeployment() {
+    return deployments.isEmpty() ? null : deployments.get(0);
+  }
+
+  /** Whether the store is open (it is from start until close). */
+  public boolean storeOpen() {
+    return store.isOpen();
   }
 
   /** Whether this start recovered the store after an unclean exit of the previous process. */

@@ -39,12 +39,14 @@ import java.util.Map;
  * @param bridgeHost             interface of the bridge
  * @param bridgePort             port of the bridge
  * @param auth                   bearer-token checks
+ * @param healthMaxAuditBacklog  audit backlog at and above which /health/ready answers 503
  */
 public record ServiceConfig(String httpHost, int httpPort, int httpInstances, int bodyLimitBytes, String publicBaseUrl,
                             int listDefaultPageSize, int listMaxPageSize,
                             Path dataDir, long storeEntries, int storeAverageValueBytes,
                             boolean auditEnabled, long auditMaxFileBytes, long auditOutboxEntries,
-                            boolean bridgeEnabled, String bridgeHost, int bridgePort, AuthSettings auth) {
+                            boolean bridgeEnabled, String bridgeHost, int bridgePort, AuthSettings auth,
+                            long healthMaxAuditBacklog) {
 
   /** A setting: its dotted key in the YAML file and JSON config, its environment variable, its default. */
   public record Setting(String key, String env, Object defaultValue, String expected) {
@@ -94,11 +96,14 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
   public static final Setting AUTH_TENANT_ISOLATION = new Setting("auth.tenantIsolation", "AUTH_TENANT_ISOLATION",
     true, "true or false");
 
+  public static final Setting HEALTH_MAX_AUDIT_BACKLOG = new Setting("health.maxAuditBacklog",
+    "HEALTH_MAX_AUDIT_BACKLOG", 10_000, "an integer from 1 to 100000000");
+
   /** Every setting, in the order of the README's configuration table. */
   public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
     LIST_DEFAULT_PAGE, LIST_MAX_PAGE, DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE, AUDIT_ENABLED, AUDIT_MAX_FILE, AUDIT_OUTBOX, BRIDGE_ENABLED,
     BRIDGE_HOST, BRIDGE_PORT, AUTH_ENABLED, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL, AUTH_JWKS_FILE, AUTH_DEV_KEY,
-    AUTH_CLOCK_SKEW, AUTH_JWKS_REFRESH, AUTH_TENANT_ISOLATION);
+    AUTH_CLOCK_SKEW, AUTH_JWKS_REFRESH, AUTH_TENANT_ISOLATION, HEALTH_MAX_AUDIT_BACKLOG);
 
   /** The average id is a GUID. */
   static final int AVERAGE_KEY_BYTES = 36;
@@ -149,6 +154,9 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     if (bridgePort < 1 || bridgePort > 65535) {
       throw invalid(BRIDGE_PORT, bridgePort);
     }
+    if (healthMaxAuditBacklog < 1 || healthMaxAuditBacklog > 100_000_000L) {
+      throw invalid(HEALTH_MAX_AUDIT_BACKLOG, healthMaxAuditBacklog);
+    }
     if (auth.issuer() == null || auth.issuer().isBlank()) {
       throw invalid(AUTH_ISSUER, auth.issuer());
     }
@@ -197,7 +205,8 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
       (int) integer(json, BRIDGE_PORT),
       new AuthSettings(bool(json, AUTH_ENABLED), string(json, AUTH_ISSUER), string(json, AUTH_AUDIENCE),
         emptyToNull(string(json, AUTH_JWKS_URL)), emptyToNull(string(json, AUTH_JWKS_FILE)), bool(json, AUTH_DEV_KEY),
-        (int) integer(json, AUTH_CLOCK_SKEW), (int) integer(json, AUTH_JWKS_REFRESH), bool(json, AUTH_TENANT_ISOLATION)));
+        (int) integer(json, AUTH_CLOCK_SKEW), (int) integer(json, AUTH_JWKS_REFRESH), bool(json, AUTH_TENANT_ISOLATION)),
+      integer(json, HEALTH_MAX_AUDIT_BACKLOG));
   }
 
   private static String emptyToNull(String value) {
@@ -265,6 +274,7 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     put(json, AUTH_CLOCK_SKEW.key(), auth.clockSkewSeconds());
     put(json, AUTH_JWKS_REFRESH.key(), auth.refreshSeconds());
     put(json, AUTH_TENANT_ISOLATION.key(), auth.tenantIsolation());
+    put(json, HEALTH_MAX_AUDIT_BACKLOG.key(), healthMaxAuditBacklog);
     return json;
   }
 

@@ -175,6 +175,7 @@ public final class ResultsResource {
     }
     // Only now is the change durable: tell the subscribers.
     eventBus.publish(ResultEvents.CREATED, event);
+    Meters.change(ResultEvents.TYPE_CREATED);
     String location = baseUrl(ctx) + COLLECTION + "/" + id;
     ctx.response().putHeader(HttpHeaders.LOCATION, location).putHeader(ODATA_VERSION, "4.0");
     if (prefersMinimal(ctx.request())) {
@@ -291,6 +292,7 @@ public final class ResultsResource {
       }
       if (replaced) {
         eventBus.publish(ResultEvents.UPDATED, event);
+        Meters.change(ResultEvents.TYPE_UPDATED);
         ctx.response().putHeader(ODATA_VERSION, "4.0");
         if (prefersMinimal(ctx.request())) {
           ctx.response().putHeader(HttpHeaders.ETAG, OperationResults.etag(json))
@@ -334,6 +336,7 @@ public final class ResultsResource {
       }
       if (removed) {
         eventBus.publish(ResultEvents.DELETED, event);
+        Meters.change(ResultEvents.TYPE_DELETED);
         ctx.response().setStatusCode(204).end();
         return;
       }
@@ -417,7 +420,14 @@ public final class ResultsResource {
    * handlers the validated request, as the router's handler would.
    */
   private static Handler<RoutingContext> validation(InlineRequestValidator validator, Operation operation) {
-    return ctx -> extract(ctx, operation)
+    return ctx -> {
+      ctx.put(RequestLog.ROUTE, RequestLog.mountPoint(ctx) + operation.getOpenAPIPath());
+      validate(ctx, validator, operation);
+    };
+  }
+
+  private static void validate(RoutingContext ctx, InlineRequestValidator validator, Operation operation) {
+    extract(ctx, operation)
       .compose(request -> validator.validate(request, operation.getOperationId()))
       .onSuccess(validated -> {
         ctx.put(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST, validated);

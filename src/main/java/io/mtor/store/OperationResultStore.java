@@ -56,6 +56,14 @@ public final class OperationResultStore implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(OperationResultStore.class);
 
+  static {
+    // Chronicle otherwise tries to reach an analytics host; set here too so that a host app or a plain
+    // `java -jar` without scripts/jvm-flags stays offline.
+    if (System.getProperty("chronicle.analytics.disable") == null) {
+      System.setProperty("chronicle.analytics.disable", "true");
+    }
+  }
+
   private final ChronicleMap<String, byte[]> map;
   private final ChronicleMap<String, byte[]> outbox;
   private final SecondaryIndex index;
@@ -196,6 +204,10 @@ public final class OperationResultStore implements AutoCloseable {
     if (dropped > 0) {
       LOG.warn("Dropped {} outbox events whose writes the previous process did not finish", dropped);
     }
+  }
+
+  public boolean isOpen() {
+    return !closed;
   }
 
   /** Whether this open had to recover the maps after an unclean exit of the previous process. */

@@ -1,0 +1,87 @@
+package io.mtor.api;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.backends.BackendRegistries;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * What an operator reads: {@code /health/live}, {@code /health/ready} (vertx-health-check),
+ * {@code /metrics} (Prometheus, from vertx-micrometer-metrics), the contract at {@code /openapi.yaml} and
+ * a CSDL document at {@code /$metadata}. None of them needs a token.
+ */
+final class OperationsRoutes {
+
+  private OperationsRoutes() {
+  }
+
+  static void mount(Vertx vertx, Router app, ResultsService service, ServiceConfig config) {
+    HealthChecks live = HealthChecks.create(vertx).register("eventLoop", promise -> promise.complete(Status.OK()));
+    HealthChecks ready = HealthChecks.create(vertx)
+      .register("store", promise -> promise.complete(service.storeOpen()
+        ? Status.OK(new JsonObject().put("records", service.size()).put("recoveredAfterCrash", service.recovered()))
+        : Status.KO(new JsonObject().put("reason", "the store is closed"))))
+      .register("auditBacklog", promise -> {
+        long backlog = service.auditBacklog();
+        JsonObject data = new JsonObject().put("pending", backlog).put("threshold", config.healthMaxAuditBacklog());
+        promise.complete(backlog < config.healthMaxAuditBacklog() ? Status.OK(data) : Status.KO(data));
+      });
+    app.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
+    app.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null) {
+      app.get("/metrics").handler(PrometheusScrapingHandler.create());
+      gauges(registry, service, config);
+    }
+    Buffer contract = resource("openapi.yaml");
+    Buffer metadata = resource("metadata.xml");
+    for (String prefix : new String[] {"", ResultsService.BETA_PREFIX}) {
+      app.get(prefix + "/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml; charset=utf-8")
+        .end(contract));
+      app.get(prefix + "/$metadata").handler(ctx -> ctx.response().putHeader("content-type", "application/xml; charset=utf-8")
+        .putHeader("OData-Version", "4.0").end(metadata));
+    }
+  }
+
+  private static void gauges(MeterRegistry registry, ResultsService service, ServiceConfig config) {
+    Gauge.builder("mtor.store.records", service, ResultsService::size).description("Records in the store").register(registry);
+    Gauge.builder("mtor.store.capacity.records", config, c -> c.storeEntries())
+      .description("Records the store file was sized for").register(registry);
+    Gauge.builder("mtor.store.mapped.bytes", config, c -> mappedBytes(c.dataDir()))
+      .description("Bytes of the memory-mapped store files (records, outbox, indexes)").baseUnit("bytes").register(registry);
+    Gauge.builder("mtor.audit.backlog", service, ResultsService::auditBacklog)
+      .description("Changes stored but not yet confirmed by the audit trail").register(registry);
+    Gauge.builder("mtor.audit.lag.seconds", service, ResultsService::auditLagSeconds)
+      .description("Age of the oldest change the audit trail has not confirmed").baseUnit("seconds").register(registry);
+  }
+
+  private static double mappedBytes(Path dir) {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> f.toString().endsWith(".dat")).mapToLong(f -> f.toFile().length()).sum();
+    } catch (IOException e) {
+      return Double.NaN;
+    }
+  }
+
+  private static Buffer resource(String name) {
+    try (InputStream in = OperationsRoutes.class.getClassLoader().getResourceAsStream(name)) {
+      return Buffer.buffer(in.readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package io.mtor.api;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.encoder.JsonEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.read.ListAppender;
+import io.mtor.Main;
+import io.mtor.TestService;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Health, metrics, the served contract and metadata, and the request log line. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class OperationsTest {
+
+  @TempDir
+  Path dataDir;
+  Vertx vertx;
+  TestService service;
+  ListAppender<ILoggingEvent> requests;
+
+  @BeforeEach
+  void start() {
+    vertx = Main.createVertx();
+    service = TestService.start(vertx, TestService.config(dataDir)
+      .with(new JsonObject().put("health", new JsonObject().put("maxAuditBacklog", 5)))).await();
+    requests = new ListAppender<>();
+    requests.start();
+    ((Logger) LoggerFactory.getLogger("io.mtor.requests")).addAppender(requests);
+  }
+
+  @AfterEach
+  void stop() {
+    ((Logger) LoggerFactory.getLogger("io.mtor.requests")).detachAppender(requests);
+    service.stop().await();
+    vertx.close().await();
+  }
+
+  HttpResponse<Buffer> get(String path) {
+    return service.client.get(path).send().await();
+  }
+
+  HttpResponse<Buffer> create(JsonObject body) {
+    return service.client.post("/managedTenantOperationResults").putHeader("content-type", "application/json")
+      .putHeader("client-request-id", "ops-1").sendJsonObject(body).await();
+  }
+
+  @Test
+  void liveAndReadyReportEachCheckAndReadyFailsWhenTheAuditFallsBehind() {
+    HttpResponse<Buffer> live = get("/health/live");
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(live.bodyAsJsonObject().getString("outcome")).isEqualTo("UP");
+    HttpResponse<Buffer> ready = get("/health/ready");
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.bodyAsJsonObject().getJsonArray("checks").stream().map(c -> ((JsonObject) c).getString("id")))
+      .containsExactlyInAnyOrder("store", "auditBacklog");
+
+    // The audit writer dies; changes pile up past the threshold (5): not ready, still alive.
+    vertx.undeploy(service.verticle.service().auditDeployment()).await();
+    for (int i = 0; i < 6; i++) {
+      assertThat(create(TestService.body()).statusCode()).isEqualTo(201);
+    }
+    HttpResponse<Buffer> behind = get("/health/ready");
+    assertThat(behind.statusCode()).isEqualTo(503);
+    assertThat(behind.bodyAsJsonObject().getString("outcome")).isEqualTo("DOWN");
+    assertThat(get("/health/live").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void metricsArePrometheusTextWithTheServicesOwnMeters() {
+    assertThat(create(TestService.body()).statusCode()).isEqualTo(201);
+    assertThat(create(TestService.body().put("isSuccess", "yes")).statusCode()).isEqualTo(400);
+    HttpResponse<Buffer> metrics = get("/metrics");
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.getHeader("content-type")).startsWith("text/plain");
+    assertThat(metrics.bodyAsString())
+      .contains("mtor_results_changes_total{type=\"created\"} 1.0")
+      .contains("mtor_validation_failures_total{property=\"/isSuccess\"} 1.0")
+      .contains("mtor_store_records 1.0")
+      .contains("mtor_store_capacity_records 5000.0")
+      .contains("mtor_store_mapped_bytes")
+      .contains("mtor_audit_backlog")
+      .contains("mtor_audit_lag_seconds")
+      .contains("vertx_http_server_requests_total{code=\"201\",method=\"POST\"")
+      .contains("vertx_eventbus_published_total{address=\"managed-tenant-operation-results.created\"")
+      .contains("jvm_memory_used_bytes");
+  }
+
+  @Test
+  void theContractAndTheMetadataAreServed() throws Exception {
+    HttpResponse<Buffer> contract = get("/openapi.yaml");
+    assertThat(contract.statusCode()).isEqualTo(200);
+    try (var in = getClass().getClassLoader().getResourceAsStream("openapi.yaml")) {
+      assertThat(contract.bodyAsString()).isEqualTo(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    for (String path : List.of("/$metadata", "/beta/$metadata")) {
+      HttpResponse<Buffer> metadata = get(path);
+      assertThat(metadata.statusCode()).isEqualTo(200);
+      assertThat(metadata.getHeader("content-type")).startsWith("application/xml");
+      assertThat(metadata.bodyAsString()).contains("<EntitySet Name=\"managedTenantOperationResults\"")
+        .contains("<PropertyRef Name=\"id\"/>").contains("Name=\"targetTenantId\" Type=\"Edm.Guid\"");
+    }
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void eachRequestLogsOneJsonLineWithoutBodiesOrSecrets() {
+    HttpResponse<Buffer> created = create(TestService.body().put("executionInfo", "secret-body-text"));
+    String id = created.bodyAsJsonObject().getString("id");
+    get("/beta/managedTenantOperationResults/" + id);
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (requests.list.size() < 2 && System.currentTimeMillis() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(requests.list).hasSizeGreaterThanOrEqualTo(2);
+    // The encoder logback.xml configures for the console: what an operator's log shipper reads.
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    JsonEncoder encoder = (JsonEncoder) ((ConsoleAppender<ILoggingEvent>) root.getAppender("JSON")).getEncoder();
+    List<Map<String, String>> lines = new ArrayList<>();
+    for (ILoggingEvent event : requests.list) {
+      String json = new String(encoder.encode(event), StandardCharsets.UTF_8);
+      assertThat(json.trim()).doesNotContain("\n").doesNotContain("secret-body-text");
+      assertThat(new JsonObject(json).getString("formattedMessage")).isEqualTo("request");
+      Map<String, String> fields = new java.util.HashMap<>();
+      event.getKeyValuePairs().forEach(kv -> fields.put(kv.key, String.valueOf(kv.value)));
+      lines.add(fields);
+    }
+    Map<String, String> post = lines.get(0);
+    assertThat(post).containsEntry("method", "POST").containsEntry("status", "201")
+      .containsEntry("clientRequestId", "ops-1").containsEntry("requestId", created.getHeader("request-id"))
+      .containsKey("durationMicros").containsKey("route");
+    assertThat(post.get("route")).isEqualTo("/managedTenantOperationResults");
+    assertThat(lines.get(1).get("route")).isEqualTo("/beta/managedTenantOperationResults/{id}").doesNotContain(id);
+  }
+}
