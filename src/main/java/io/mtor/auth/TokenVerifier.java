@@ -96,7 +96,12 @@ public final class TokenVerifier {
     if (text.startsWith("{")) {
       JsonObject json = new JsonObject(text);
       JsonArray keys = json.getJsonArray("keys", new JsonArray().add(json));
-      keys.forEach(key -> jwks.add(withAlgorithm((JsonObject) key)));
+      keys.forEach(key -> {
+        // Symmetric keys are never trusted: a shared secret would let anyone who holds it mint tokens.
+        if (!"oct".equals(((JsonObject) key).getString("kty"))) {
+          jwks.add(withAlgorithm((JsonObject) key));
+        }
+      });
     } else {
       String base64 = text.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
       String algorithm;
