@@ -7,6 +7,8 @@ import io.mtor.http.GraphErrors;
 import io.mtor.http.HttpOptions;
 import io.mtor.http.RequestIds;
 import io.mtor.http.RequestLog;
+import io.mtor.http.Shedding;
+import io.vertx.ext.web.handler.TimeoutHandler;
 import io.mtor.http.ResultsResource;
 import io.mtor.store.OperationResultStore;
 import io.mtor.store.PendingEvent;
@@ -61,6 +63,7 @@ public final class ResultsService {
   private TokenVerifier verifier;
   private int bridgePort = -1;
   private long redeliveryTimer = -1;
+  private long syncTimer = -1;
   private boolean redelivering;
 
   private ResultsService(Vertx vertx, ServiceConfig config, OperationResultStore store) {
@@ -87,7 +90,7 @@ public final class ResultsService {
       store.acknowledge(eventIds);
     });
     HttpOptions options = new HttpOptions(config.bodyLimitBytes(), config.publicBaseUrl(), config.listDefaultPageSize(),
-      config.listMaxPageSize());
+      config.listMaxPageSize(), config.limits().ratePerSecond(), config.limits().burst());
     Future<Void> audit = !config.auditEnabled() ? Future.succeededFuture()
       : vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
         .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.auditMaxFileBytes())))
@@ -114,6 +117,12 @@ public final class ResultsService {
       }))
       .compose(v -> config.bridgeEnabled() ? startBridge() : Future.succeededFuture())
       .compose(v -> {
+        if (config.limits().storeSyncMillis() > 0) {
+          syncTimer = vertx.setPeriodic(config.limits().storeSyncMillis(), t -> vertx.executeBlocking(() -> {
+            store.sync();
+            return null;
+          }));
+        }
         if (config.auditEnabled()) {
           redeliveryTimer = vertx.setPeriodic(REDELIVER_PERIOD_MILLIS,
             t -> redeliver(System.currentTimeMillis() - REDELIVER_AFTER_MILLIS));
@@ -126,11 +135,13 @@ public final class ResultsService {
 
   private Router application(Router resource, GraphErrors errors) {
     Router app = Router.router(vertx);
-    app.route().handler(new RequestIds()).handler(new RequestLog());
+    app.route().handler(TimeoutHandler.create(config.limits().requestTimeoutSeconds() * 1000L, 408))
+      .handler(new RequestIds()).handler(new RequestLog())
+      .handler(Shedding.inFlight(config.limits().maxInFlight()));
     OperationsRoutes.mount(vertx, app, this, config);
     app.route(BETA_PREFIX + "/*").subRouter(resource);
     app.route("/*").subRouter(resource);
-    for (int status : new int[] {400, 404, 405, 413, 414, 415, 431, 500, 501, 503}) {
+    for (int status : new int[] {400, 404, 405, 408, 413, 414, 415, 429, 431, 500, 501, 503}) {
       app.errorHandler(status, errors);
     }
     app.route().failureHandler(errors);
@@ -224,6 +235,9 @@ public final class ResultsService {
     }
     if (verifier != null) {
       verifier.close();
+    }
+    if (syncTimer >= 0) {
+      vertx.cancelTimer(syncTimer);
     }
     Future<Void> bridgeClosed = bridge == null ? Future.succeededFuture() : bridge.close();
     List<Future<Void>> undeployed = new ArrayList<>();

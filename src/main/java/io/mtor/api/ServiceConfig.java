@@ -40,13 +40,32 @@ import java.util.Map;
  * @param bridgePort             port of the bridge
  * @param auth                   bearer-token checks
  * @param healthMaxAuditBacklog  audit backlog at and above which /health/ready answers 503
+ * @param limits                 overload, abuse and durability limits
  */
 public record ServiceConfig(String httpHost, int httpPort, int httpInstances, int bodyLimitBytes, String publicBaseUrl,
                             int listDefaultPageSize, int listMaxPageSize,
                             Path dataDir, long storeEntries, int storeAverageValueBytes,
                             boolean auditEnabled, long auditMaxFileBytes, long auditOutboxEntries,
                             boolean bridgeEnabled, String bridgeHost, int bridgePort, AuthSettings auth,
-                            long healthMaxAuditBacklog) {
+                            long healthMaxAuditBacklog, Limits limits) {
+
+  /**
+   * Protection against overload and abuse, and the store's growth and durability.
+   *
+   * @param maxInFlight           requests served at once; beyond, 503 with Retry-After
+   * @param maxHeaderBytes        total request header size; beyond, 431
+   * @param maxUrlBytes           request line length; beyond, 414
+   * @param idleTimeoutSeconds    an idle connection is closed after this long
+   * @param requestTimeoutSeconds a request not answered in this long (a body that trickles in, say) gets 408
+   * @param ratePerSecond         requests per second per caller (token subject, else client address); 0 is off
+   * @param burst                 requests a caller may make at once above its rate
+   * @param storeDiskBudgetBytes  how large the store's records file may grow beyond its sizing; 0 is 4x the sizing
+   * @param storeSyncMillis       how often the store files are forced to disk (fsync); 0 leaves it to the kernel
+   */
+  public record Limits(int maxInFlight, int maxHeaderBytes, int maxUrlBytes, int idleTimeoutSeconds,
+                       int requestTimeoutSeconds, int ratePerSecond, int burst, long storeDiskBudgetBytes,
+                       long storeSyncMillis) {
+  }
 
   /** A setting: its dotted key in the YAML file and JSON config, its environment variable, its default. */
   public record Setting(String key, String env, Object defaultValue, String expected) {
@@ -99,11 +118,32 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
   public static final Setting HEALTH_MAX_AUDIT_BACKLOG = new Setting("health.maxAuditBacklog",
     "HEALTH_MAX_AUDIT_BACKLOG", 10_000, "an integer from 1 to 100000000");
 
+  public static final Setting MAX_IN_FLIGHT = new Setting("limits.maxInFlight", "MAX_IN_FLIGHT", 4096,
+    "an integer from 1 to 1000000");
+  public static final Setting MAX_HEADER_BYTES = new Setting("limits.maxHeaderBytes", "MAX_HEADER_BYTES", 8192,
+    "an integer from 1024 to 1048576");
+  public static final Setting MAX_URL_BYTES = new Setting("limits.maxUrlBytes", "MAX_URL_BYTES", 4096,
+    "an integer from 256 to 1048576");
+  public static final Setting IDLE_TIMEOUT = new Setting("limits.idleTimeoutSeconds", "IDLE_TIMEOUT_SECONDS", 60,
+    "an integer from 1 to 86400");
+  public static final Setting REQUEST_TIMEOUT = new Setting("limits.requestTimeoutSeconds", "REQUEST_TIMEOUT_SECONDS", 30,
+    "an integer from 1 to 3600");
+  public static final Setting RATE_PER_SECOND = new Setting("limits.ratePerSecond", "RATE_LIMIT_PER_SECOND", 0,
+    "an integer from 0 (off) to 1000000");
+  public static final Setting RATE_BURST = new Setting("limits.burst", "RATE_LIMIT_BURST", 100,
+    "an integer from 1 to 1000000");
+  public static final Setting STORE_DISK_BUDGET = new Setting("store.diskBudgetBytes", "STORE_DISK_BUDGET_BYTES", 0,
+    "a number of bytes, 0 for 4x the sizing");
+  public static final Setting STORE_SYNC = new Setting("store.syncIntervalMillis", "STORE_SYNC_INTERVAL_MILLIS", 0,
+    "an integer from 0 (off) to 3600000");
+
   /** Every setting, in the order of the README's configuration table. */
   public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
     LIST_DEFAULT_PAGE, LIST_MAX_PAGE, DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE, AUDIT_ENABLED, AUDIT_MAX_FILE, AUDIT_OUTBOX, BRIDGE_ENABLED,
     BRIDGE_HOST, BRIDGE_PORT, AUTH_ENABLED, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL, AUTH_JWKS_FILE, AUTH_DEV_KEY,
-    AUTH_CLOCK_SKEW, AUTH_JWKS_REFRESH, AUTH_TENANT_ISOLATION, HEALTH_MAX_AUDIT_BACKLOG);
+    AUTH_CLOCK_SKEW, AUTH_JWKS_REFRESH, AUTH_TENANT_ISOLATION, HEALTH_MAX_AUDIT_BACKLOG, MAX_IN_FLIGHT,
+    MAX_HEADER_BYTES, MAX_URL_BYTES, IDLE_TIMEOUT, REQUEST_TIMEOUT, RATE_PER_SECOND, RATE_BURST, STORE_DISK_BUDGET,
+    STORE_SYNC);
 
   /** The average id is a GUID. */
   static final int AVERAGE_KEY_BYTES = 36;
@@ -154,6 +194,15 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     if (bridgePort < 1 || bridgePort > 65535) {
       throw invalid(BRIDGE_PORT, bridgePort);
     }
+    checkRange(MAX_IN_FLIGHT, limits.maxInFlight(), 1, 1_000_000);
+    checkRange(MAX_HEADER_BYTES, limits.maxHeaderBytes(), 1024, 1 << 20);
+    checkRange(MAX_URL_BYTES, limits.maxUrlBytes(), 256, 1 << 20);
+    checkRange(IDLE_TIMEOUT, limits.idleTimeoutSeconds(), 1, 86_400);
+    checkRange(REQUEST_TIMEOUT, limits.requestTimeoutSeconds(), 1, 3_600);
+    checkRange(RATE_PER_SECOND, limits.ratePerSecond(), 0, 1_000_000);
+    checkRange(RATE_BURST, limits.burst(), 1, 1_000_000);
+    checkRange(STORE_DISK_BUDGET, limits.storeDiskBudgetBytes(), 0, Long.MAX_VALUE);
+    checkRange(STORE_SYNC, limits.storeSyncMillis(), 0, 3_600_000);
     if (healthMaxAuditBacklog < 1 || healthMaxAuditBacklog > 100_000_000L) {
       throw invalid(HEALTH_MAX_AUDIT_BACKLOG, healthMaxAuditBacklog);
     }
@@ -206,7 +255,16 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
       new AuthSettings(bool(json, AUTH_ENABLED), string(json, AUTH_ISSUER), string(json, AUTH_AUDIENCE),
         emptyToNull(string(json, AUTH_JWKS_URL)), emptyToNull(string(json, AUTH_JWKS_FILE)), bool(json, AUTH_DEV_KEY),
         (int) integer(json, AUTH_CLOCK_SKEW), (int) integer(json, AUTH_JWKS_REFRESH), bool(json, AUTH_TENANT_ISOLATION)),
-      integer(json, HEALTH_MAX_AUDIT_BACKLOG));
+      integer(json, HEALTH_MAX_AUDIT_BACKLOG),
+      new Limits((int) integer(json, MAX_IN_FLIGHT), (int) integer(json, MAX_HEADER_BYTES), (int) integer(json, MAX_URL_BYTES),
+        (int) integer(json, IDLE_TIMEOUT), (int) integer(json, REQUEST_TIMEOUT), (int) integer(json, RATE_PER_SECOND),
+        (int) integer(json, RATE_BURST), integer(json, STORE_DISK_BUDGET), integer(json, STORE_SYNC)));
+  }
+
+  private static void checkRange(Setting setting, long value, long min, long max) {
+    if (value < min || value > max) {
+      throw invalid(setting, value);
+    }
   }
 
   private static String emptyToNull(String value) {
@@ -275,6 +333,15 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     put(json, AUTH_JWKS_REFRESH.key(), auth.refreshSeconds());
     put(json, AUTH_TENANT_ISOLATION.key(), auth.tenantIsolation());
     put(json, HEALTH_MAX_AUDIT_BACKLOG.key(), healthMaxAuditBacklog);
+    put(json, MAX_IN_FLIGHT.key(), limits.maxInFlight());
+    put(json, MAX_HEADER_BYTES.key(), limits.maxHeaderBytes());
+    put(json, MAX_URL_BYTES.key(), limits.maxUrlBytes());
+    put(json, IDLE_TIMEOUT.key(), limits.idleTimeoutSeconds());
+    put(json, REQUEST_TIMEOUT.key(), limits.requestTimeoutSeconds());
+    put(json, RATE_PER_SECOND.key(), limits.ratePerSecond());
+    put(json, RATE_BURST.key(), limits.burst());
+    put(json, STORE_DISK_BUDGET.key(), limits.storeDiskBudgetBytes());
+    put(json, STORE_SYNC.key(), limits.storeSyncMillis());
     return json;
   }
 
@@ -285,7 +352,8 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
 
   public StoreOptions storeOptions() {
     return new StoreOptions(dataDir, storeEntries, AVERAGE_KEY_BYTES, storeAverageValueBytes,
-      auditEnabled ? auditOutboxEntries : 0, OperationResults.INDEXED);
+      auditEnabled ? auditOutboxEntries : 0, OperationResults.INDEXED, limits.storeDiskBudgetBytes(),
+      limits.storeSyncMillis());
   }
 
   /** A copy with some settings replaced, given in the shape of {@link #toJson()}. */

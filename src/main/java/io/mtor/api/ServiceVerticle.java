@@ -62,7 +62,10 @@ public final class ServiceVerticle extends VerticleBase {
         return Future.failedFuture(e);
       }
     }
-    HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(requested);
+    HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(requested)
+      .setMaxHeaderSize(config.limits().maxHeaderBytes())
+      .setMaxInitialLineLength(config.limits().maxUrlBytes())
+      .setIdleTimeout(config.limits().idleTimeoutSeconds());
     Router router = service.application();
     Set<Integer> bound = ConcurrentHashMap.newKeySet();
     return vertx.deployVerticle(() -> new HttpServerVerticle(router, options, bound),

@@ -87,6 +87,8 @@ public final class GraphErrors implements Handler<RoutingContext> {
     } else if (status == 413) {
       send(ctx, 413, "requestEntityTooLarge", "The request body exceeds the limit of " + bodyLimitBytes
         + " bytes.", null, List.of());
+    } else if (status == 408) {
+      send(ctx, 408, "requestTimeout", "The request was not complete within the time allowed.", null, List.of());
     } else if (status == 415) {
       unsupportedMediaType(ctx);
     } else if (status >= 400 && status < 500 && failure == null) {

@@ -111,6 +111,9 @@ public final class ResultsResource {
       if (verifier != null) {
         builder.rootHandler(new BearerAuth(verifier));
       }
+      if (options.ratePerSecond() > 0) {
+        builder.rootHandler(Shedding.ratePerCaller(options.ratePerSecond(), options.burst()));
+      }
       InlineRequestValidator validator = new InlineRequestValidator(vertx, contract);
       for (OpenAPIRoute route : builder.getRoutes()) {
         boolean write = route.getOperation().getHttpMethod() != io.vertx.core.http.HttpMethod.GET;

@@ -131,7 +131,8 @@ public final class OperationResultStore implements AutoCloseable {
         .name("managedTenantOperationResults")
         .entries(options.entries())
         .averageKeySize(options.averageKeyBytes())
-        .averageValueSize(options.averageValueBytes()), file, unclean);
+        .averageValueSize(options.averageValueBytes())
+        .maxBloatFactor(options.growthFactor()), file, unclean);
       ChronicleMap<String, byte[]> outbox = options.outboxEntries() == 0 ? null
         : openMap(ChronicleMapBuilder.of(String.class, byte[].class)
         .name("outbox")
@@ -208,6 +209,23 @@ public final class OperationResultStore implements AutoCloseable {
 
   public boolean isOpen() {
     return !closed;
+  }
+
+  /**
+   * Forces the map files' written pages to disk (fsync). Writes are in memory-mapped pages: they survive the
+   * process dying at once, but a power loss only once the kernel, or this, has written them back.
+   */
+  public void sync() {
+    if (closed) {
+      return;
+    }
+    for (ChronicleMap<String, byte[]> m : outbox == null ? List.of(map, index.map()) : List.of(map, outbox, index.map())) {
+      try (FileChannel channel = FileChannel.open(m.file().toPath(), StandardOpenOption.WRITE)) {
+        channel.force(false);
+      } catch (IOException e) {
+        LOG.warn("Could not sync {}: {}", m.file(), e.getMessage());
+      }
+    }
   }
 
   /** Whether this open had to recover the maps after an unclean exit of the previous process. */

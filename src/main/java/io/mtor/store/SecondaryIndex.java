@@ -94,6 +94,10 @@ final class SecondaryIndex implements AutoCloseable {
     return map.longSize();
   }
 
+  ChronicleMap<String, byte[]> map() {
+    return map;
+  }
+
   private static byte[] join(List<String> ids) {
     return String.join("\n", ids).getBytes(StandardCharsets.UTF_8);
   }

@@ -14,7 +14,30 @@ import java.util.List;
  * @param outboxEntries     events that may await the audit trail before writes are refused; 0 keeps no
  *                          outbox (no audit trail to feed)
  * @param indexedProperties top-level string properties with a secondary index
+ * @param diskBudgetBytes   how large the records file may grow past its sizing (extra Chronicle tiers); beyond,
+ *                          writes answer STORE_FULL; 0 allows 4x the sizing
+ * @param syncIntervalMillis how often the map files are forced to disk; 0 leaves write-back to the kernel
  */
 public record StoreOptions(Path dataDir, long entries, int averageKeyBytes, int averageValueBytes, long outboxEntries,
-                           List<String> indexedProperties) {
+                           List<String> indexedProperties, long diskBudgetBytes, long syncIntervalMillis) {
+
+  /** Options with no growth budget beyond the default and no sync timer. */
+  public StoreOptions(Path dataDir, long entries, int averageKeyBytes, int averageValueBytes, long outboxEntries,
+                      List<String> indexedProperties) {
+    this(dataDir, entries, averageKeyBytes, averageValueBytes, outboxEntries, indexedProperties, 0, 0);
+  }
+
+  /** Roughly what Chronicle reserves for the records at creation. */
+  long reservedBytes() {
+    return entries * (averageKeyBytes + averageValueBytes + 32L);
+  }
+
+  /**
+   * How far the records map may grow past its sizing (Chronicle's {@code maxBloatFactor}): the disk budget
+   * over the reservation, 4 by default, within Chronicle's bounds.
+   */
+  double growthFactor() {
+    double factor = diskBudgetBytes == 0 ? 4.0 : (double) diskBudgetBytes / reservedBytes();
+    return Math.max(1.0, Math.min(1000.0, factor));
+  }
 }

@@ -127,6 +127,33 @@ class OperationResultStoreTest {
   }
 
   @Test
+  void theStoreGrowsPastItsSizingUpToItsDiskBudget() {
+    byte[] value = bytes("y".repeat(256));
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 0, List.of(), 0, 0))) {
+      for (int i = 0; i < 3_000; i++) {
+        store.insert("id-" + i, value, Map.of(), null, null);
+      }
+      assertThat(store.size()).isEqualTo(3_000);
+      store.sync();
+    }
+    Path tight = dir.resolve("tight");
+    int stored = 0;
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(tight, 1_000, 36, 256, 0, List.of(),
+      1_000L * (36 + 256 + 32), 0))) {
+      try {
+        for (int i = 0; i < 100_000; i++) {
+          store.insert("id-" + i, value, Map.of(), null, null);
+          stored++;
+        }
+      } catch (ResultException e) {
+        assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
+      }
+      assertThat(stored).isBetween(1_000, 20_000);
+      assertThat(store.get("id-0")).isEqualTo(value);
+    }
+  }
+
+  @Test
   void anUncleanExitHoldingASegmentLockIsRecoveredOnTheNextOpen() throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

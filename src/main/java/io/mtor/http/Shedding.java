@@ -1,0 +1,90 @@
+package io.mtor.http;
+
+import io.mtor.auth.Caller;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Load shedding: a bound on requests in flight (503) and a per-caller rate limit (429), both with Retry-After. */
+public final class Shedding {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Shedding.class);
+  /** Callers tracked by the rate limiter before idle ones are forgotten. */
+  private static final int MAX_CALLERS = 100_000;
+
+  private Shedding() {
+  }
+
+  /** At most {@code max} requests in flight in the process; beyond, 503 at once instead of a growing queue. */
+  public static Handler<RoutingContext> inFlight(int max) {
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicLong shed = new AtomicLong();
+    return ctx -> {
+      if (inFlight.incrementAndGet() > max) {
+        inFlight.decrementAndGet();
+        if (shed.getAndIncrement() % 1000 == 0) {
+          LOG.warn("Shedding load: {} requests in flight (limit {}), {} shed so far", max, max, shed.get());
+        }
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        GraphErrors.send(ctx, 503, "serviceUnavailable", "The service is busy; retry after a second.", null, List.of());
+        return;
+      }
+      ctx.addEndHandler(done -> inFlight.decrementAndGet());
+      ctx.next();
+    };
+  }
+
+  /**
+   * A token bucket per caller: the token's tenant and user or app when there is one, else the client address.
+   * {@code ratePerSecond} tokens a second, up to {@code burst} saved.
+   */
+  static Handler<RoutingContext> ratePerCaller(int ratePerSecond, int burst) {
+    ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+    return ctx -> {
+      Caller caller = ctx.get(BearerAuth.CALLER);
+      String key = caller != null ? caller.tenantId() + "/" + (caller.objectId() != null ? caller.objectId() : caller.appId())
+        : String.valueOf(ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress());
+      if (buckets.size() > MAX_CALLERS) {
+        long stale = System.nanoTime() - 60_000_000_000L;
+        buckets.values().removeIf(bucket -> bucket.updated < stale);
+      }
+      Bucket bucket = buckets.computeIfAbsent(key, k -> new Bucket(burst));
+      double wait = bucket.take(ratePerSecond, burst);
+      if (wait > 0) {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, String.valueOf((long) Math.ceil(wait)));
+        GraphErrors.send(ctx, 429, "tooManyRequests", "Too many requests from this caller (limit " + ratePerSecond
+          + " a second); retry later.", null, List.of());
+        return;
+      }
+      ctx.next();
+    };
+  }
+
+  private static final class Bucket {
+    private double tokens;
+    private volatile long updated = System.nanoTime();
+
+    Bucket(int burst) {
+      this.tokens = burst;
+    }
+
+    /** Takes a token; returns 0, or the seconds until one is available. */
+    synchronized double take(int ratePerSecond, int burst) {
+      long now = System.nanoTime();
+      tokens = Math.min(burst, tokens + (now - updated) / 1e9 * ratePerSecond);
+      updated = now;
+      if (tokens >= 1) {
+        tokens -= 1;
+        return 0;
+      }
+      return (1 - tokens) / ratePerSecond;
+    }
+  }
+}
