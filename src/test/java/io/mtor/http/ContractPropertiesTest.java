@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.json.schema.Validator;
 import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.ResponseValidator;
+import io.vertx.openapi.validation.ValidatableResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -50,6 +52,7 @@ class ContractPropertiesTest {
   static Vertx vertx;
   static TestService service;
   static Validator oracle;
+  static ResponseValidator responses;
   static final AtomicLong created = new AtomicLong();
   static long initialSize;
 
@@ -61,6 +64,7 @@ class ContractPropertiesTest {
     OpenAPIContract contract = OpenAPIContract.from(vertx, ResultsResource.CONTRACT).await();
     oracle = contract.getSchemaRepository().validator(contract.operation(ResultsResource.Operations.CREATE)
       .getRequestBody().getContent().get("application/json").getSchema());
+    responses = ResponseValidator.create(vertx, contract);
     initialSize = service.verticle.service().size();
   }
 
@@ -95,6 +99,10 @@ class ContractPropertiesTest {
     String described = new String(body, StandardCharsets.UTF_8) + " -> " + response.bodyAsString();
     int status = response.statusCode();
     assertThat(status).as(described).isLessThan(500);
+    // The answer itself is what the contract declares for its status.
+    assertThat(responses.validate(ValidatableResponse.create(status, response.body(), "application/json"),
+      ResultsResource.Operations.CREATE).transform(done -> io.vertx.core.Future.succeededFuture(
+        done.succeeded() ? "" : done.cause().getMessage())).await()).as(described).isEmpty();
     if (valid) {
       assertThat(status).as(described).isIn(201, 409);
       if (status == 201) {
