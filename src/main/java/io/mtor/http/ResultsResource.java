@@ -271,13 +271,8 @@ public final class ResultsResource {
       return;
     }
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      byte[] stored = visible(ctx, store.get(id));
+      byte[] stored = writable(ctx, id, ifMatch);
       if (stored == null) {
-        ctx.fail(ResultException.notFound(id));
-        return;
-      }
-      if (ifMatch != null && !EntityTags.matches(ifMatch, OperationResults.etag(stored))) {
-        ctx.fail(ResultException.preconditionFailed(id));
         return;
       }
       JsonObject before = new JsonObject(Buffer.buffer(stored));
@@ -318,13 +313,8 @@ public final class ResultsResource {
     String id = ctx.pathParam("id");
     String ifMatch = ctx.request().getHeader(HttpHeaders.IF_MATCH);
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      byte[] stored = visible(ctx, store.get(id));
+      byte[] stored = writable(ctx, id, ifMatch);
       if (stored == null) {
-        ctx.fail(ResultException.notFound(id));
-        return;
-      }
-      if (ifMatch != null && !EntityTags.matches(ifMatch, OperationResults.etag(stored))) {
-        ctx.fail(ResultException.preconditionFailed(id));
         return;
       }
       JsonObject before = new JsonObject(Buffer.buffer(stored));
@@ -349,6 +339,23 @@ public final class ResultsResource {
       }
     }
     ctx.fail(ResultException.preconditionFailed(id));
+  }
+
+  /**
+   * The record as the caller may change it, or null after failing the request: absent or another tenant's
+   * (404), or not the version {@code If-Match} names (412).
+   */
+  private byte[] writable(RoutingContext ctx, String id, String ifMatch) {
+    byte[] stored = visible(ctx, store.get(id));
+    if (stored == null) {
+      ctx.fail(ResultException.notFound(id));
+      return null;
+    }
+    if (ifMatch != null && !EntityTags.matches(ifMatch, OperationResults.etag(stored))) {
+      ctx.fail(ResultException.preconditionFailed(id));
+      return null;
+    }
+    return stored;
   }
 
   private static JsonObject event(RoutingContext ctx, String type, Instant now, JsonObject resource) {
