@@ -246,24 +246,49 @@ public final class OperationResultStore implements AutoCloseable {
    */
   public void insert(String id, byte[] entity, Map<String, String> indexed, String eventId, byte[] event) {
     ChronicleMap<String, byte[]> records = map();
-    indexed.forEach((property, value) -> index.add(property, value, id));
-    putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
-      PendingEvent.hash(entity), event));
     byte[] previous;
     try {
+      indexed.forEach((property, value) -> index.add(property, value, id));
+      putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
+        PendingEvent.hash(entity), event));
       previous = records.putIfAbsent(id, entity);
-    } catch (IllegalStateException | IllegalArgumentException e) {
-      forget(eventId);
-      unindex(id, indexed);
-      // Chronicle signals an exhausted map (no more segment tiers) or an entry too large for a segment
-      // with these; neither leaves a partial entry behind.
-      LOG.error("Store rejected a write of {} bytes: {}", entity.length, e.getMessage());
-      throw ResultException.storeFull(e);
+    } catch (ResultException e) {
+      unindexQuietly(id, indexed);
+      throw e;
+    } catch (RuntimeException e) {
+      forgetQuietly(eventId);
+      unindexQuietly(id, indexed);
+      throw full(entity, e);
     }
     if (previous != null) {
       forget(eventId);
       unindex(id, indexed, previous);
       throw ResultException.conflict(id);
+    }
+  }
+
+  /**
+   * Chronicle reports an exhausted map (no more tiers within the budget), an entry too large for a segment,
+   * or a disk that cannot take another tier with runtime exceptions; none leaves a partial entry behind.
+   */
+  private static ResultException full(byte[] entity, RuntimeException e) {
+    LOG.error("Store rejected a write of {} bytes: {}", entity.length, e.toString());
+    return ResultException.storeFull(e);
+  }
+
+  private void forgetQuietly(String eventId) {
+    try {
+      forget(eventId);
+    } catch (RuntimeException ignored) {
+      // the outbox is as full as the rest; a stale entry is dropped at the next open (its record is absent)
+    }
+  }
+
+  private void unindexQuietly(String id, Map<String, String> indexed) {
+    try {
+      unindex(id, indexed);
+    } catch (RuntimeException ignored) {
+      // an extra index entry only adds a candidate that readers check and drop
     }
   }
 
@@ -277,20 +302,21 @@ public final class OperationResultStore implements AutoCloseable {
   public boolean replace(String id, byte[] expected, byte[] entity, Map<String, String> oldIndexed,
                          Map<String, String> newIndexed, String eventId, byte[] event) {
     ChronicleMap<String, byte[]> records = map();
-    newIndexed.forEach((property, value) -> {
-      if (!value.equals(oldIndexed.get(property))) {
-        index.add(property, value, id);
-      }
-    });
-    putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
-      PendingEvent.hash(entity), event));
     boolean replaced;
     try {
+      newIndexed.forEach((property, value) -> {
+        if (!value.equals(oldIndexed.get(property))) {
+          index.add(property, value, id);
+        }
+      });
+      putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
+        PendingEvent.hash(entity), event));
       replaced = records.replace(id, expected, entity);
-    } catch (IllegalStateException | IllegalArgumentException e) {
-      forget(eventId);
-      LOG.error("Store rejected a write of {} bytes: {}", entity.length, e.getMessage());
-      throw ResultException.storeFull(e);
+    } catch (ResultException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      forgetQuietly(eventId);
+      throw full(entity, e);
     }
     if (!replaced) {
       forget(eventId);
@@ -388,8 +414,8 @@ public final class OperationResultStore implements AutoCloseable {
     PendingEvent event = pending.get();
     try {
       outbox.put(event.eventId(), event.encode());
-    } catch (IllegalStateException | IllegalArgumentException e) {
-      LOG.error("Outbox full: {} events await the audit trail", outbox.longSize());
+    } catch (RuntimeException e) {
+      LOG.error("Outbox full: {} events await the audit trail ({})", outbox.longSize(), e.toString());
       throw ResultException.auditBacklogFull(e);
     }
   }

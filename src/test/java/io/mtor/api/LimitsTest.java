@@ -113,6 +113,31 @@ class LimitsTest {
   }
 
   @Test
+  void aStoreAtItsDiskBudgetAnswers507AndKeepsServingReads(Vertx vertx) {
+    service = TestService.start(vertx, TestService.config(dataDir).with(new JsonObject()
+      .put("store", new JsonObject().put("entries", 100).put("diskBudgetBytes", 100 * (36 + 640 + 32))))).await();
+    String first = null;
+    HttpResponse<Buffer> response = null;
+    for (int i = 0; i < 20_000; i++) {
+      response = service.client.post("/managedTenantOperationResults").putHeader("content-type", "application/json")
+        .sendJsonObject(TestService.body()).await();
+      if (response.statusCode() != 201) {
+        break;
+      }
+      if (first == null) {
+        first = response.bodyAsJsonObject().getString("id");
+      }
+    }
+    assertThat(response.statusCode()).isEqualTo(507);
+    assertThat(response.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("insufficientStorage");
+    long stored = service.verticle.service().size();
+    assertThat(stored).isGreaterThanOrEqualTo(100);
+    assertThat(service.client.get("/managedTenantOperationResults/" + first).send().await().statusCode()).isEqualTo(200);
+    assertThat(service.client.delete("/managedTenantOperationResults/" + first).send().await().statusCode()).isEqualTo(204);
+    assertThat(service.verticle.service().size()).isEqualTo(stored - 1);
+  }
+
+  @Test
   void aCallerOverItsRateGets429WithRetryAfter(Vertx vertx) {
     start(vertx, new JsonObject().put("ratePerSecond", 1).put("burst", 2));
     assertThat(service.client.get("/managedTenantOperationResults/x").send().await().statusCode()).isEqualTo(404);

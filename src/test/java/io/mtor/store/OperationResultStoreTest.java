@@ -1,12 +1,14 @@
 package io.mtor.store;
 
 import io.mtor.domain.ResultException;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -151,6 +153,54 @@ class OperationResultStoreTest {
       assertThat(stored).isBetween(1_000, 20_000);
       assertThat(store.get("id-0")).isEqualTo(value);
     }
+  }
+
+  /** A real full disk: a small tmpfs (needs root; skipped where mounting is not allowed). */
+  @Test
+  void aFullDiskRefusesWritesWith507KeepsWhatItHasAndResumesWhenSpaceReturns() throws Exception {
+    Path mount = dir.resolve("tmpfs");
+    Files.createDirectories(mount);
+    Assumptions.assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mount.toString()) == 0,
+      "cannot mount a tmpfs here");
+    try {
+      byte[] value = bytes("z".repeat(600));
+      int stored = 0;
+      ResultException full = null;
+      try (OperationResultStore store = OperationResultStore.open(new StoreOptions(mount, 5_000, 36, 640, 1_000,
+        List.of("k"), 100L << 20, 0))) {
+        for (int i = 0; i < 200_000 && full == null; i++) {
+          try {
+            store.insert("id-" + i, value, Map.of("k", "v" + (i % 7)), "e-" + i, EVENT);
+            store.acknowledge(List.of("e-" + i));
+            stored++;
+          } catch (ResultException e) {
+            full = e;
+          }
+        }
+        assertThat(full).isNotNull();
+        assertThat(full.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
+        assertThat(stored).isGreaterThan(1_000);
+        assertThat(store.get("id-0")).isEqualTo(value);
+        assertThat(store.get("id-" + (stored - 1))).isEqualTo(value);
+        assertThat(store.size()).isEqualTo(stored);
+
+        assertThat(run("mount", "-o", "remount,size=64m", mount.toString())).isZero();
+        store.insert("after-space-returned", value, Map.of("k", "v1"), "e-after", EVENT);
+        assertThat(store.get("after-space-returned")).isEqualTo(value);
+      }
+      try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(mount, 5_000, 36, 640, 1_000,
+        List.of("k"), 100L << 20, 0))) {
+        assertThat(reopened.size()).isEqualTo(stored + 1);
+      }
+    } finally {
+      run("umount", mount.toString());
+    }
+  }
+
+  static int run(String... command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    process.getInputStream().readAllBytes();
+    return process.waitFor();
   }
 
   @Test
