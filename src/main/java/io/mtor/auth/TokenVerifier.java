@@ -25,6 +25,7 @@ import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -53,6 +54,17 @@ public final class TokenVerifier {
   private final List<PubSecKeyOptions> pemKeys;
   private final WebClient client;
   private final AtomicReference<JWTAuth> auth = new AtomicReference<>();
+  /**
+   * Tokens verified lately: a client sends the same token for its whole life, and an ES256 signature check
+   * costs about a millisecond of CPU on the JDK's pure-Java ECDSA. An entry lives until the token expires,
+   * at most {@value #CACHE_MILLIS} ms, and the cache empties whenever the trusted keys change.
+   */
+  private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
+  private static final long CACHE_MILLIS = 60_000;
+  private static final int CACHE_ENTRIES = 10_000;
+
+  private record Verified(Caller caller, long untilMillis) {
+  }
   private volatile long fetchedAt;
   private long timer = -1;
 
@@ -163,6 +175,7 @@ public final class TokenVerifier {
         .setJWTOptions(new JWTOptions().setIssuer(settings.issuer()).addAudience(settings.audience())
           .setLeeway(settings.clockSkewSeconds()));
       auth.set(JWTAuth.create(vertx, options));
+      verified.clear();
       if (settings.jwksUrl() != null) {
         LOG.info("Trusting {} keys ({} from {})", all.size() + pemKeys.size(), keys.size(), settings.jwksUrl());
       }
@@ -175,6 +188,11 @@ public final class TokenVerifier {
 
   /** The caller the token speaks for, or a failed future with a {@link Rejected} reason. */
   public Future<Caller> verify(String token) {
+    Verified hit = verified.get(token);
+    long now = System.currentTimeMillis();
+    if (hit != null && hit.untilMillis() > now) {
+      return Future.succeededFuture(hit.caller());
+    }
     return authenticate(token).recover(e -> {
       if (e instanceof NoSuchKeyIdException && settings.jwksUrl() != null
         && System.currentTimeMillis() - fetchedAt > REFETCH_AFTER_MILLIS) {
@@ -182,8 +200,19 @@ public final class TokenVerifier {
         return refresh().compose(v -> authenticate(token));
       }
       return Future.failedFuture(e);
-    }).transform(done -> done.succeeded() ? Future.succeededFuture(caller(done.result()))
-      : Future.failedFuture(new Rejected(reason(done.cause()))));
+    }).transform(done -> {
+      if (done.failed()) {
+        return Future.failedFuture(new Rejected(reason(done.cause())));
+      }
+      Caller caller = caller(done.result());
+      Long exp = done.result().principal().getLong("exp");
+      long until = Math.min(now + CACHE_MILLIS, exp == null ? now : exp * 1000 + settings.clockSkewSeconds() * 1000L);
+      if (verified.size() >= CACHE_ENTRIES) {
+        verified.clear();
+      }
+      verified.put(token, new Verified(caller, until));
+      return Future.succeededFuture(caller);
+    });
   }
 
   private Future<User> authenticate(String token) {

@@ -1,0 +1,20 @@
+-- Realistic create bodies: fresh GUIDs and varying fields per request. BENCH_TOKEN from the environment.
+local token = os.getenv("BENCH_TOKEN")
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+local counter = 0
+local function guid()
+  return string.format("%08x-%04x-4%03x-%04x-%04x%08x", math.random(0, 0x7fffffff), math.random(0, 0xffff),
+    math.random(0, 0xfff), math.random(0x8000, 0xbfff), math.random(0, 0xffff), math.random(0, 0x7fffffff))
+end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"partnerTenantId":"6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11","partnerUserId":"%s","targetTenantId":"%s","managedTenantOperationId":"applyConditionalAccessPolicy-%d","requestId":"%s","isSuccess":%s,"exception":%s,"executionInfo":"Applied baseline policy to %d users","result":["policyId=%x","usersUpdated=12"]}',
+    guid(), guid(), counter % 50, guid(), counter % 10 == 0 and "false" or "true",
+    counter % 10 == 0 and '"Forbidden: the partner lacks the delegated admin role"' or "null", counter % 500, counter)
+  return wrk.format(nil, nil, nil, body)
+end
+-- PACE_MS (optional): wait this long between requests on each connection, to hold a rate below the peak.
+local pace = tonumber(os.getenv("PACE_MS") or "0")
+if pace > 0 then delay = function() return pace end end
