@@ -205,7 +205,8 @@ public final class TokenVerifier {
         return Future.failedFuture(new Rejected(reason(done.cause())));
       }
       Caller caller = caller(done.result());
-      Long exp = done.result().principal().getLong("exp");
+      // Vert.x keeps exp among the user's attributes (and, for some providers, in the principal).
+      Long exp = done.result().attributes().getLong("exp", done.result().principal().getLong("exp"));
       long until = Math.min(now + CACHE_MILLIS, exp == null ? now : exp * 1000 + settings.clockSkewSeconds() * 1000L);
       if (verified.size() >= CACHE_ENTRIES) {
         verified.clear();
