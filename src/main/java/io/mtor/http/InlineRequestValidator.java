@@ -56,10 +56,10 @@ final class InlineRequestValidator extends RequestValidatorImpl {
     super(vertx, contract);
     // Built up front and read-only afterwards, so that event loops can share it without locking.
     for (Operation operation : contract.operations()) {
-      operation.getParameters().forEach(p -> validators.put(p.getSchema(), contract.getSchemaRepository().validator(p.getSchema())));
+      operation.getParameters().forEach(p -> validators.put(p.getSchema(), CompiledSchema.validator(contract.getSchemaRepository(), p.getSchema())));
       if (operation.getRequestBody() != null) {
         operation.getRequestBody().getContent().values()
-          .forEach(m -> validators.put(m.getSchema(), contract.getSchemaRepository().validator(m.getSchema())));
+          .forEach(m -> validators.put(m.getSchema(), CompiledSchema.validator(contract.getSchemaRepository(), m.getSchema())));
       }
     }
   }
