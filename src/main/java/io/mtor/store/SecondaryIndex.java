@@ -5,6 +5,7 @@ import net.openhft.chronicle.map.ChronicleMap;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -42,15 +43,37 @@ final class SecondaryIndex implements AutoCloseable {
 
   void add(String property, String value, String id) {
     String key = key(property, value);
+    byte[] idBytes = id.getBytes(StandardCharsets.UTF_8);
     synchronized (stripe(key)) {
-      Head head = Head.decode(map.get(key));
-      if (head.ids.size() >= HEAD_IDS) {
-        map.put(key + SEPARATOR + (head.chunks + 1), join(head.ids));
-        head = new Head(head.chunks + 1, new ArrayList<>());
+      // On the bytes, without decoding the ids: this runs for every index of every create.
+      byte[] head = map.get(key);
+      if (head == null || head.length == 4) {
+        map.put(key, ByteBuffer.allocate(4 + idBytes.length).putInt(head == null ? 0 : ByteBuffer.wrap(head).getInt())
+          .put(idBytes).array());
+        return;
       }
-      head.ids.add(id);
-      map.put(key, head.encode());
+      int chunks = ByteBuffer.wrap(head).getInt();
+      if (count(head) >= HEAD_IDS) {
+        map.put(key + SEPARATOR + (chunks + 1), Arrays.copyOfRange(head, 4, head.length));
+        map.put(key, ByteBuffer.allocate(4 + idBytes.length).putInt(chunks + 1).put(idBytes).array());
+        return;
+      }
+      byte[] grown = Arrays.copyOf(head, head.length + 1 + idBytes.length);
+      grown[head.length] = '\n';
+      System.arraycopy(idBytes, 0, grown, head.length + 1, idBytes.length);
+      map.put(key, grown);
     }
+  }
+
+  /** The number of ids in a head's bytes (after its 4-byte chunk count, joined by newlines). */
+  private static int count(byte[] head) {
+    int ids = 1;
+    for (int i = 4; i < head.length; i++) {
+      if (head[i] == '\n') {
+        ids++;
+      }
+    }
+    return ids;
   }
 
   void remove(String property, String value, String id) {

@@ -6,17 +6,22 @@ import io.mtor.store.OperationResultStore;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 
 /**
  * Fills a data folder with generated records, as the service stores them (entity JSON and secondary
- * indexes), for the data-scale benchmarks: {@code LoadStore <dataDir> <records> <tenants>}. The store is
- * sized by the same environment as the service ({@code STORE_ENTRIES}); the raw JSON size is printed.
+ * indexes), for the data-scale benchmarks: {@code LoadStore <dataDir> <records> <tenants> [idsFile]}. The store is
+ * sized by the same environment as the service ({@code STORE_ENTRIES}); the raw JSON size is printed, and every
+ * 100th id goes to {@code idsFile} (for GET benchmarks).
  */
 public final class LoadStore {
 
@@ -28,10 +33,11 @@ public final class LoadStore {
     return UUID.nameUUIDFromBytes(("bench-tenant-" + i).getBytes(StandardCharsets.UTF_8)).toString();
   }
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws IOException {
     Path dir = Path.of(args[0]);
     int records = Integer.parseInt(args[1]);
     int tenants = Integer.parseInt(args[2]);
+    List<String> sampleIds = new ArrayList<>();
     ServiceConfig config = ServiceConfig.load(null, Map.of("DATA_DIR", dir.toString(), "AUDIT_ENABLED", "false",
       "STORE_ENTRIES", System.getenv().getOrDefault("STORE_ENTRIES", String.valueOf(records * 11L / 10))));
     Random random = new Random(1);
@@ -54,10 +60,16 @@ public final class LoadStore {
         byte[] json = entity.toBuffer().getBytes();
         rawBytes += json.length;
         store.insert(entity.getString("id"), json, OperationResults.indexedValues(entity), null, null);
+        if (i % 100 == 0) {
+          sampleIds.add(entity.getString("id"));
+        }
         if ((i + 1) % 100_000 == 0) {
           System.err.printf("%,d records%n", i + 1);
         }
       }
+    }
+    if (args.length > 3) {
+      Files.write(Path.of(args[3]), sampleIds);
     }
     System.out.printf("loaded %d records (%d tenants) in %.1f s; raw JSON %d bytes%n", records, tenants,
       (System.nanoTime() - started) / 1e9, rawBytes);
