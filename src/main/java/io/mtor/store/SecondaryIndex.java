@@ -20,7 +20,7 @@ import java.util.List;
  */
 final class SecondaryIndex implements AutoCloseable {
 
-  static final int HEAD_IDS = 64;
+  static final int HEAD_IDS = 16;
   private static final char SEPARATOR = '\u0001';
 
   private final ChronicleMap<String, byte[]> map;
