@@ -172,6 +172,19 @@ class CreateResultTest {
   }
 
   @Test
+  void idsThatLookLikeJsonAreReadBackAsTheStringsTheyAre() {
+    for (String id : List.of("123", "1e5", "true", "null", "1234e567-aaaa-4bbb-8ccc-123456789012", "-5")) {
+      assertThat(post("/managedTenantOperationResults", TestService.body().put("id", id)).await().statusCode())
+        .as(id).isEqualTo(201);
+      HttpResponse<Buffer> read = service.client.get("/beta/managedTenantOperationResults/" + id).send().await();
+      assertThat(read.statusCode()).as(id).isEqualTo(200);
+      assertThat(read.bodyAsJsonObject().getValue("id")).as(id).isEqualTo(id);
+    }
+    // Quotes are part of the id as sent (and not a valid id), not JSON to unwrap into "123".
+    assertThat(service.client.get("/managedTenantOperationResults/%22123%22").send().await().statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void concurrentCreatesOfOneIdGiveOne201AndTheRest409(VertxTestContext test) {
     List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
