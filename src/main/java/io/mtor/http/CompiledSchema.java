@@ -112,12 +112,14 @@ public final class CompiledSchema implements Validator {
         case "not" -> isEmptySchema(value) ? v -> false : null;
         case "required" -> {
           List<String> required = strings(value);
-          yield required == null ? null : v -> !(v instanceof Map<?, ?> || v instanceof JsonObject)
-            || fields(v).keySet().containsAll(required);
+          yield required == null ? null : v -> {
+            Map<String, Object> fields = fields(v);
+            return fields == null || fields.keySet().containsAll(required);
+          };
         }
-        case "minProperties" -> value instanceof Integer min ? v -> fields(v) == null || fields(v).size() >= min : null;
-        case "maxProperties" -> value instanceof Integer max ? v -> fields(v) == null || fields(v).size() <= max : null;
-        case "properties" -> properties(value, schema, depth);
+        case "minProperties" -> value instanceof Integer min ? v -> sizeOf(fields(v), min, Integer.MAX_VALUE) : null;
+        case "maxProperties" -> value instanceof Integer max ? v -> sizeOf(fields(v), 0, max) : null;
+        case "properties" -> properties(value, depth);
         case "additionalProperties" -> schema.containsKey("patternProperties") ? null
           : additionalProperties(value, schema, depth);
         case "items" -> {
@@ -135,8 +137,8 @@ public final class CompiledSchema implements Validator {
             return true;
           };
         }
-        case "minItems" -> value instanceof Integer min ? v -> elements(v) == null || elements(v).size() >= min : null;
-        case "maxItems" -> value instanceof Integer max ? v -> elements(v) == null || elements(v).size() <= max : null;
+        case "minItems" -> value instanceof Integer min ? v -> sizeOf(elements(v), min, Integer.MAX_VALUE) : null;
+        case "maxItems" -> value instanceof Integer max ? v -> sizeOf(elements(v), 0, max) : null;
         case "minLength" -> value instanceof Integer min
           ? v -> !(v instanceof String s) || s.codePointCount(0, s.length()) >= min : null;
         case "maxLength" -> value instanceof Integer max
@@ -197,7 +199,7 @@ public final class CompiledSchema implements Validator {
       return v -> (v == null || v instanceof String || v instanceof Boolean) && allowed.contains(v);
     }
 
-    private Predicate<Object> properties(Object value, Map<String, Object> schema, int depth) {
+    private Predicate<Object> properties(Object value, int depth) {
       if (!(value instanceof JsonObject declared)) {
         return null;
       }
@@ -275,6 +277,12 @@ public final class CompiledSchema implements Validator {
   @SuppressWarnings("unchecked")
   private static Map<String, Object> fields(Object v) {
     return v instanceof JsonObject o ? o.getMap() : v instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+  }
+
+  /** Whether an object's fields or an array's elements number min to max; null (another type) always passes. */
+  private static boolean sizeOf(Object mapOrList, int min, int max) {
+    int size = mapOrList instanceof Map<?, ?> m ? m.size() : mapOrList instanceof List<?> l ? l.size() : -1;
+    return size == -1 || (size >= min && size <= max);
   }
 
   private static List<?> elements(Object v) {

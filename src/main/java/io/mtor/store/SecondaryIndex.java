@@ -47,21 +47,18 @@ final class SecondaryIndex implements AutoCloseable {
     synchronized (stripe(key)) {
       // On the bytes, without decoding the ids: this runs for every index of every create.
       byte[] head = map.get(key);
+      int chunks = head == null ? 0 : ByteBuffer.wrap(head).getInt();
       if (head == null || head.length == 4) {
-        map.put(key, ByteBuffer.allocate(4 + idBytes.length).putInt(head == null ? 0 : ByteBuffer.wrap(head).getInt())
-          .put(idBytes).array());
-        return;
-      }
-      int chunks = ByteBuffer.wrap(head).getInt();
-      if (count(head) >= HEAD_IDS) {
+        map.put(key, Head.bytes(chunks, idBytes));
+      } else if (count(head) >= HEAD_IDS) {
         map.put(key + SEPARATOR + (chunks + 1), Arrays.copyOfRange(head, 4, head.length));
-        map.put(key, ByteBuffer.allocate(4 + idBytes.length).putInt(chunks + 1).put(idBytes).array());
-        return;
+        map.put(key, Head.bytes(chunks + 1, idBytes));
+      } else {
+        byte[] grown = Arrays.copyOf(head, head.length + 1 + idBytes.length);
+        grown[head.length] = '\n';
+        System.arraycopy(idBytes, 0, grown, head.length + 1, idBytes.length);
+        map.put(key, grown);
       }
-      byte[] grown = Arrays.copyOf(head, head.length + 1 + idBytes.length);
-      grown[head.length] = '\n';
-      System.arraycopy(idBytes, 0, grown, head.length + 1, idBytes.length);
-      map.put(key, grown);
     }
   }
 
@@ -148,8 +145,12 @@ final class SecondaryIndex implements AutoCloseable {
     }
 
     byte[] encode() {
-      byte[] ids = join(this.ids);
-      return ByteBuffer.allocate(4 + ids.length).putInt(chunks).put(ids).array();
+      return bytes(chunks, join(ids));
+    }
+
+    /** A head's stored form: the number of older chunks, then its ids joined by newlines. */
+    static byte[] bytes(int chunks, byte[] joinedIds) {
+      return ByteBuffer.allocate(4 + joinedIds.length).putInt(chunks).put(joinedIds).array();
     }
   }
 
