@@ -1,5 +1,6 @@
 package io.mtor;
 
+import ch.qos.logback.classic.LoggerContext;
 import io.mtor.api.ServiceConfig;
 import io.mtor.api.ServiceVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -107,6 +108,8 @@ public final class Main {
       Thread.currentThread().interrupt();
     }
     LOG.info("Stopped");
+    // The log writes in batches: the last lines go out before the process halts.
+    ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
     Runtime.getRuntime().halt(0);
   }
 }
