@@ -1,7 +1,9 @@
 package io.mtor.events;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
@@ -27,14 +29,33 @@ public record ResultEvent(String eventId, String eventType, String occurredDateT
   }
 
   public JsonObject toJson() {
+    return withoutResource().put("resource", resource);
+  }
+
+  /**
+   * The event as JSON bytes, given {@code resource} already encoded (as the store holds it): the resource
+   * is spliced in rather than encoded a second time. Parses to {@link #toJson()}.
+   */
+  public byte[] toBytes(byte[] resourceJson) {
+    Buffer head = withoutResource().toBuffer();
+    return Buffer.buffer(head.length() + RESOURCE.length + resourceJson.length + 1)
+      .appendBuffer(head, 0, head.length() - 1)
+      .appendBytes(RESOURCE)
+      .appendBytes(resourceJson)
+      .appendByte((byte) '}')
+      .getBytes();
+  }
+
+  private static final byte[] RESOURCE = ",\"resource\":".getBytes(StandardCharsets.UTF_8);
+
+  private JsonObject withoutResource() {
     return new JsonObject()
       .put("eventId", eventId)
       .put("eventType", eventType)
       .put("occurredDateTime", occurredDateTime)
       .put("requestId", requestId)
       .put("clientRequestId", clientRequestId)
-      .put("actor", actor)
-      .put("resource", resource);
+      .put("actor", actor);
   }
 
   public static ResultEvent fromJson(JsonObject json) {

@@ -35,6 +35,8 @@ public final class CompiledSchema implements Validator {
     "readOnly", "writeOnly", "deprecated", "$comment", "$schema", "$id");
   private static final int MAX_DEPTH = 32;
 
+  static final String GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
   private final Predicate<Object> accepts;
   private final Validator library;
 
@@ -144,6 +146,11 @@ public final class CompiledSchema implements Validator {
         case "maxLength" -> value instanceof Integer max
           ? v -> !(v instanceof String s) || s.length() <= max || s.codePointCount(0, s.length()) <= max : null;
         case "pattern" -> {
+          if (GUID_PATTERN.equals(value)) {
+            // The contract's GUID pattern, checked by hand: regex matching of a create's four GUIDs was
+            // half of its validation time.
+            yield v -> !(v instanceof String s) || isGuid(s);
+          }
           Pattern pattern = Pattern.compile((String) value);
           yield v -> !(v instanceof String s) || pattern.matcher(s).find();
         }
@@ -287,5 +294,29 @@ public final class CompiledSchema implements Validator {
 
   private static List<?> elements(Object v) {
     return v instanceof JsonArray a ? a.getList() : v instanceof List<?> l ? l : null;
+  }
+
+  /**
+   * Whether {@code s} matches {@link #GUID_PATTERN} as {@code Matcher.find()} does: 8-4-4-4-12 hexadecimal
+   * digits, then at most one line terminator ({@code $} matches before a final one).
+   */
+  static boolean isGuid(String s) {
+    int length = s.length();
+    if (length != 36 && !(length == 37 && isLineTerminator(s.charAt(36))) && !(length == 38 && s.endsWith("\r\n"))) {
+      return false;
+    }
+    for (int i = 0; i < 36; i++) {
+      char c = s.charAt(i);
+      boolean ok = i == 8 || i == 13 || i == 18 || i == 23 ? c == '-'
+        : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isLineTerminator(char c) {
+    return c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029';
   }
 }

@@ -115,7 +115,11 @@ class CompiledSchemaTest {
       create.agree(ContractPropertiesTest.valid(new Random(7)).put("result", new JsonArray().add("a").add(value(values, property))));
     }
     for (String guid : List.of("6D2B8BA4-0C5B-4B7E-9D4A-9A1C1F0E5A11", "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a1",
-      "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11\n", " 6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11", "6d2b8ba40c5b4b7e9d4a9a1c1f0e5a11")) {
+      "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11\n", " 6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11", "6d2b8ba40c5b4b7e9d4a9a1c1f0e5a11",
+      "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a1g", "6d2b8ba4-0c5b-4b7e-9d4a_9a1c1f0e5a11", "6d2b8ba40-c5b-4b7e-9d4a-9a1c1f0e5a11",
+      "\uFF16d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11", "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11-", "------------------------------------",
+      "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11\r\n", "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11\r", "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11\u2028",
+      "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11\n\n", "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11\t", "6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a\r\n")) {
       create.agree(ContractPropertiesTest.valid(new Random(7)).put("targetTenantId", guid));
     }
     for (String id : List.of("a", "A._~-9", "x".repeat(128), "x".repeat(129), "a b", "a\n", "é", "")) {
