@@ -39,7 +39,7 @@ class OperationsTest {
 
   @BeforeEach
   void start() {
-    vertx = Main.createVertx();
+    vertx = Main.createVertx(2);
     service = TestService.start(vertx, TestService.config(dataDir)
       .with(new JsonObject().put("health", new JsonObject().put("maxAuditBacklog", 5)))).await();
     requests = new ListAppender<>();
