@@ -168,7 +168,7 @@ public final class ResultsService {
     return vertx.executeBlocking(() -> store.pendingEvents(cutoffMillis, REDELIVER_BATCH))
       .map(events -> {
         for (PendingEvent event : events) {
-          vertx.eventBus().publish(ResultEvents.AUDIT_REDELIVER, new JsonObject(Buffer.buffer(event.event())));
+          vertx.eventBus().publish(ResultEvents.AUDIT_REDELIVER, Buffer.buffer(event.event()));
         }
         if (!events.isEmpty()) {
           LOG.info("Offered {} unacknowledged events to the audit trail again ({} pending)", events.size(),

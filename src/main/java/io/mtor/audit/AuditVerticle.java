@@ -1,7 +1,11 @@
 package io.mtor.audit;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.mtor.events.ResultEvents;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
@@ -11,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -32,20 +37,30 @@ import java.util.Set;
  * event dropped from a full queue, or a crash before the write costs no line. A restart reads the end of
  * the trail to skip events written but not yet confirmed, so no line is written twice.
  *
+ * <p>The service's own trail (an acknowledging writer) reads {@link ResultEvents#AUDIT_TRAIL}, where each
+ * event comes as the JSON bytes the store's outbox holds, so the event is encoded once per change rather than
+ * again for its line; other writers read the public addresses' JSON objects like any subscriber.
+ *
  * <p>Config: {@code dir} (required), {@code maxFileBytes} (64 MiB), {@code maxBatch} (4096 events),
  * {@code lingerMillis} (5),
  * {@code maxBacklog} (50,000 queued events; beyond, events wait in the store), {@code acknowledge} (true),
- * {@code addresses} (the service's event addresses).
+ * {@code addresses} (what a writer that does not acknowledge reads: the service's event addresses).
  */
 public final class AuditVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(AuditVerticle.class);
   private static final int RECENT_IDS = 200_000;
 
-  private final ArrayDeque<JsonObject> queue = new ArrayDeque<>();
+  private static final JsonFactory JSON = new JsonFactory();
+
+  /** An event waiting for its line: its id and its JSON. */
+  private record Line(String eventId, Buffer json) {
+  }
+
+  private final ArrayDeque<Line> queue = new ArrayDeque<>();
   private final Set<String> queued = new HashSet<>();
   private final LinkedHashSet<String> recent = new LinkedHashSet<>();
-  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private AuditFiles files;
   private int maxBatch;
   private long lingerMillis;
@@ -78,19 +93,21 @@ public final class AuditVerticle extends VerticleBase {
     }).compose(ids -> {
       ids.forEach(this::remember);
       List<Future<Void>> registered = new ArrayList<>();
-      for (Object address : addresses) {
-        registered.add(consume((String) address));
-      }
       if (acknowledge) {
-        registered.add(consume(ResultEvents.AUDIT_REDELIVER));
+        registered.add(consume(ResultEvents.AUDIT_TRAIL, this::onBytes));
+        registered.add(consume(ResultEvents.AUDIT_REDELIVER, this::onBytes));
+      } else {
+        for (Object address : addresses) {
+          registered.add(consume((String) address, this::onObject));
+        }
       }
       LOG.info("Audit trail in {} ({} recent events on file, acknowledging: {})", dir, ids.size(), acknowledge);
       return Future.all(registered);
     });
   }
 
-  private Future<Void> consume(String address) {
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(address, this::onEvent);
+  private <T> Future<Void> consume(String address, Handler<Message<T>> handler) {
+    MessageConsumer<T> consumer = vertx.eventBus().consumer(address, handler);
     consumers.add(consumer);
     return consumer.completion();
   }
@@ -105,12 +122,43 @@ public final class AuditVerticle extends VerticleBase {
     return written;
   }
 
-  private void onEvent(Message<JsonObject> message) {
+  private void onObject(Message<JsonObject> message) {
     JsonObject event = message.body();
     String eventId = event == null ? null : event.getString("eventId");
-    if (eventId == null) {
-      return;
+    if (eventId != null) {
+      onEvent(eventId, event.toBuffer());
     }
+  }
+
+  private void onBytes(Message<Buffer> message) {
+    Buffer event = message.body();
+    String eventId = event == null ? null : eventId(event);
+    if (eventId != null) {
+      onEvent(eventId, event);
+    }
+  }
+
+  /** The top-level {@code eventId} of an event's JSON (the service writes it first), or null. */
+  private static String eventId(Buffer json) {
+    try (JsonParser parser = JSON.createParser(json.getBytes())) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        JsonToken value = parser.nextToken();
+        if ("eventId".equals(name)) {
+          return value == JsonToken.VALUE_STRING ? parser.getText() : null;
+        }
+        parser.skipChildren();
+      }
+      return null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private void onEvent(String eventId, Buffer json) {
     if (recent.contains(eventId)) {
       // Already on file (a redelivery after a lost confirmation): confirm again, write nothing.
       confirm(List.of(eventId));
@@ -123,7 +171,7 @@ public final class AuditVerticle extends VerticleBase {
       return;
     }
     if (queued.add(eventId)) {
-      queue.add(event);
+      queue.add(new Line(eventId, json));
       schedule();
     }
   }
@@ -152,12 +200,12 @@ public final class AuditVerticle extends VerticleBase {
       lingerTimer = -1;
     }
     writing = true;
-    List<JsonObject> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
+    List<Line> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
     Buffer lines = Buffer.buffer(queue.size() * 1024);
     while (!queue.isEmpty() && batch.size() < maxBatch) {
-      JsonObject event = queue.poll();
-      batch.add(event);
-      lines.appendBuffer(event.toBuffer()).appendByte((byte) '\n');
+      Line line = queue.poll();
+      batch.add(line);
+      lines.appendBuffer(line.json()).appendByte((byte) '\n');
     }
     byte[] bytes = lines.getBytes();
     vertx.executeBlocking(() -> {
@@ -166,7 +214,7 @@ public final class AuditVerticle extends VerticleBase {
     }).onComplete(done -> {
       writing = false;
       List<String> ids = new ArrayList<>(batch.size());
-      batch.forEach(event -> ids.add(event.getString("eventId")));
+      batch.forEach(line -> ids.add(line.eventId()));
       if (done.succeeded()) {
         failures = 0;
         written += batch.size();

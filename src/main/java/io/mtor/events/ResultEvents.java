@@ -22,6 +22,13 @@ public final class ResultEvents {
   public static final List<String> ALL = List.of(CREATED, UPDATED, DELETED);
 
   /**
+   * Every change's event again, as the JSON bytes the store's outbox holds (a {@code Buffer}), for the
+   * service's own (acknowledging) audit writer: the event is encoded once per change, not again for its
+   * line. Internal to the service.
+   */
+  public static final String AUDIT_TRAIL = "managed-tenant-operation-results.audit.trail";
+
+  /**
    * Audit writers that acknowledge publish here, after their write, {@code {"eventIds": [...]}}; the store
    * then forgets those events. Internal to the service.
    */
@@ -29,7 +36,7 @@ public final class ResultEvents {
 
   /**
    * Events the audit trail has not acknowledged in time (or at all, before a crash) are published again
-   * here, for acknowledging audit writers only. Internal to the service.
+   * here, as {@link #AUDIT_TRAIL} bytes, for acknowledging audit writers only. Internal to the service.
    */
   public static final String AUDIT_REDELIVER = "managed-tenant-operation-results.audit.redeliver";
 
