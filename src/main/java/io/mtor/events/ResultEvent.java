@@ -22,6 +22,8 @@ import java.util.Objects;
 public record ResultEvent(String eventId, String eventType, String occurredDateTime, String requestId,
                           String clientRequestId, JsonObject actor, JsonObject resource) {
 
+  private static final byte[] RESOURCE = ",\"resource\":".getBytes(StandardCharsets.UTF_8);
+
   public ResultEvent {
     Objects.requireNonNull(eventId, "eventId");
     Objects.requireNonNull(eventType, "eventType");
@@ -45,8 +47,6 @@ public record ResultEvent(String eventId, String eventType, String occurredDateT
       .appendByte((byte) '}')
       .getBytes();
   }
-
-  private static final byte[] RESOURCE = ",\"resource\":".getBytes(StandardCharsets.UTF_8);
 
   private JsonObject withoutResource() {
     return new JsonObject()
