@@ -79,7 +79,7 @@ public final class BatchingStderrAppender extends OutputStreamAppender<ILoggingE
   }
 
   /** Writes what the buffer holds. */
-  public void flush() {
+  private void flush() {
     streamWriteLock.lock();
     try {
       if (getOutputStream() != null) {
@@ -97,7 +97,6 @@ public final class BatchingStderrAppender extends OutputStreamAppender<ILoggingE
     if (flusher != null) {
       flusher.shutdownNow();
     }
-    flush();
-    super.stop();
+    super.stop(); // closes the buffer, which writes what it holds
   }
 }
