@@ -3,6 +3,9 @@ package io.mtor;
 import ch.qos.logback.classic.LoggerContext;
 import io.mtor.api.ServiceConfig;
 import io.mtor.api.ServiceVerticle;
+import io.mtor.http.Meters;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -26,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  /** How long a stop may take before the process exits anyway. */
+  private static final long STOP_BUDGET_SECONDS = 10;
 
   private Main() {
   }
@@ -49,6 +54,8 @@ public final class Main {
       .onSuccess(id -> {
         String host = "0.0.0.0".equals(config.httpHost()) ? "localhost" : config.httpHost();
         System.out.printf("data folder: %s%n", config.dataDir().toAbsolutePath().normalize());
+        System.out.printf("operations (metrics, detailed health): http://%s:%d/metrics%n", config.edge().opsHost(),
+          verticle.opsPort());
         System.out.printf("managedTenantOperationResults listening on http://%s:%d/managedTenantOperationResults%n",
           host, verticle.actualPort());
         System.out.flush();
@@ -60,7 +67,12 @@ public final class Main {
           .addKeyValue("rssMiB", residentMiB())
           .addKeyValue("java", Runtime.version().toString())
           .log("Ready");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, stopped), "shutdown"));
+        CountDownLatch stopping = new CountDownLatch(1);
+        watchdog(stopping);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          stopping.countDown();
+          shutdown(vertx, stopped);
+        }, "shutdown"));
       })
       .onFailure(e -> {
         LOG.error("Start-up failed: {}", e.getMessage(), e);
@@ -70,16 +82,19 @@ public final class Main {
 
   /**
    * A Vert.x instance with Micrometer metrics on (HTTP requests by route, method and status, the event bus
-   * by address, and the JVM; {@code /metrics} serves them in Prometheus format) and {@code eventLoops} event
-   * loops: as many as HTTP servers, so that the audit trail and the service's own consumers run on their
-   * threads. With Vert.x's default (twice the cores) they had loops of their own, asleep between events, and
-   * every create woke one: a tenth of a create's CPU went to those wake-ups.
+   * by address, and the JVM; {@code /metrics} serves them in Prometheus format, every label from a closed set:
+   * {@link Meters#closeLabels}) and {@code eventLoops} event loops: as many as HTTP servers, so that the audit
+   * trail and the service's own consumers share their threads instead of sleeping on loops of their own that
+   * every create would have to wake.
    */
   public static Vertx createVertx(int eventLoops) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Meters.closeLabels(registry);
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
       .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_ADDRESS, Label.EB_SIDE));
-    return Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops).setMetricsOptions(metrics)).withMetrics(new MicrometerMetricsFactory()).build();
+    return Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops).setMetricsOptions(metrics))
+      .withMetrics(new MicrometerMetricsFactory(registry)).build();
   }
 
   /** Resident set size from /proc (Linux), or -1. */
@@ -97,15 +112,39 @@ public final class Main {
   }
 
   /**
-   * The shutdown order: undeploy (the server stops accepting and drains, then the store closes), then
-   * exit 0, because a SIGTERM that was handled in order is a clean exit, not a failure.
+   * A thread started with the service, so that nothing needs to be allocated when it must act: once a stop
+   * begins, it ends the process after {@link #STOP_BUDGET_SECONDS} plus a margin whatever the other threads do
+   * (a stop stuck behind a full heap or a blocked thread would otherwise never exit). A store left open is
+   * recovered at the next start, as after a crash.
+   */
+  private static void watchdog(CountDownLatch stopping) {
+    Thread watchdog = new Thread(() -> {
+      try {
+        stopping.await();
+        Thread.sleep(TimeUnit.SECONDS.toMillis(STOP_BUDGET_SECONDS + 2));
+        System.err.println("Stop did not complete within " + (STOP_BUDGET_SECONDS + 2) + " s: halting");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Runtime.getRuntime().halt(1);
+    }, "stop-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
+  }
+
+  /**
+   * The shutdown order: undeploy (the server stops accepting and drains, running list queries are cancelled,
+   * then the store closes), then exit 0, because a SIGTERM that was handled in order is a clean exit, not a
+   * failure; 1 if the stop did not complete within its budget.
    */
   private static void shutdown(Vertx vertx, CountDownLatch stopped) {
     LOG.info("Shutting down");
     vertx.close().onComplete(done -> stopped.countDown());
+    boolean clean = false;
     try {
-      if (!stopped.await(10, TimeUnit.SECONDS)) {
-        LOG.warn("Shutdown did not finish within 10 s");
+      clean = stopped.await(STOP_BUDGET_SECONDS, TimeUnit.SECONDS);
+      if (!clean) {
+        LOG.warn("Shutdown did not finish within {} s", STOP_BUDGET_SECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -113,6 +152,6 @@ public final class Main {
     LOG.info("Stopped");
     // The log writes in batches: the last lines go out before the process halts.
     ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
-    Runtime.getRuntime().halt(0);
+    Runtime.getRuntime().halt(clean ? 0 : 1);
   }
 }

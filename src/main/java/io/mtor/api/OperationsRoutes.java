@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -20,9 +21,12 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /**
- * What an operator reads: {@code /health/live}, {@code /health/ready} (vertx-health-check),
- * {@code /metrics} (Prometheus, from vertx-micrometer-metrics), the contract at {@code /openapi.yaml} and
- * a CSDL document at {@code /$metadata}. None of them needs a token.
+ * What an operator reads. Anonymous and terse on the service's own port: {@code /health/live},
+ * {@code /health/ready} (a status and nothing else: no record counts, no tenant data), the contract at
+ * {@code /openapi.yaml} and a CSDL document at {@code /$metadata}. Detailed health ({@code /health/ready} with each
+ * check's figures) and {@code /metrics} (Prometheus, from vertx-micrometer-metrics) are on the
+ * {@linkplain #operations operations router}, which the standalone service serves on a port of its own (loopback by
+ * default).
  */
 final class OperationsRoutes {
 
@@ -30,23 +34,10 @@ final class OperationsRoutes {
   }
 
   static void mount(Vertx vertx, Router app, ResultsService service, ServiceConfig config) {
-    HealthChecks live = HealthChecks.create(vertx).register("eventLoop", promise -> promise.complete(Status.OK()));
-    HealthChecks ready = HealthChecks.create(vertx)
-      .register("store", promise -> promise.complete(service.storeOpen()
-        ? Status.OK(new JsonObject().put("records", service.size()).put("recoveredAfterCrash", service.recovered()))
-        : Status.KO(new JsonObject().put("reason", "the store is closed"))))
-      .register("auditBacklog", promise -> {
-        long backlog = service.auditBacklog();
-        JsonObject data = new JsonObject().put("pending", backlog).put("threshold", config.healthMaxAuditBacklog());
-        promise.complete(backlog < config.healthMaxAuditBacklog() ? Status.OK(data) : Status.KO(data));
-      });
-    app.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
-    app.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
-    if (registry != null) {
-      app.get("/metrics").handler(PrometheusScrapingHandler.create());
-      gauges(registry, service, config);
-    }
+    HealthChecks ready = readiness(vertx, service, config);
+    app.get("/health/live").handler(ctx -> terse(ctx, true));
+    app.get("/health/ready").handler(ctx -> ready.checkStatus()
+      .onComplete(checked -> terse(ctx, checked.succeeded() && checked.result().getUp())));
     Buffer contract = resource("openapi.yaml");
     Buffer metadata = resource("metadata.xml");
     for (String prefix : new String[] {"", ResultsService.BETA_PREFIX}) {
@@ -55,6 +46,37 @@ final class OperationsRoutes {
       app.get(prefix + "/$metadata").handler(ctx -> ctx.response().putHeader("content-type", "application/xml; charset=utf-8")
         .putHeader("OData-Version", "4.0").end(metadata));
     }
+  }
+
+  private static void terse(RoutingContext ctx, boolean up) {
+    ctx.response().setStatusCode(up ? 200 : 503).putHeader("content-type", "application/json")
+      .end(new JsonObject().put("status", up ? "UP" : "DOWN").toBuffer());
+  }
+
+  /** The operator's router: liveness, readiness with each check's figures, and the metrics. */
+  static Router operations(Vertx vertx, ResultsService service, ServiceConfig config) {
+    Router ops = Router.router(vertx);
+    HealthChecks live = HealthChecks.create(vertx).register("eventLoop", promise -> promise.complete(Status.OK()));
+    ops.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
+    ops.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness(vertx, service, config)));
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null) {
+      ops.get("/metrics").handler(PrometheusScrapingHandler.create());
+      gauges(registry, service, config);
+    }
+    return ops;
+  }
+
+  private static HealthChecks readiness(Vertx vertx, ResultsService service, ServiceConfig config) {
+    return HealthChecks.create(vertx)
+      .register("store", promise -> promise.complete(service.storeOpen()
+        ? Status.OK(new JsonObject().put("records", service.size()).put("recoveredAfterCrash", service.recovered()))
+        : Status.KO(new JsonObject().put("reason", "the store is closed"))))
+      .register("auditBacklog", promise -> {
+        long backlog = service.auditBacklog();
+        JsonObject data = new JsonObject().put("pending", backlog).put("threshold", config.healthMaxAuditBacklog());
+        promise.complete(backlog < config.healthMaxAuditBacklog() ? Status.OK(data) : Status.KO(data));
+      });
   }
 
   private static void gauges(MeterRegistry registry, ResultsService service, ServiceConfig config) {

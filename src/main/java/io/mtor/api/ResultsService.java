@@ -4,7 +4,11 @@ import io.mtor.audit.AuditVerticle;
 import io.mtor.auth.TokenVerifier;
 import io.mtor.events.ResultEvents;
 import io.mtor.http.GraphErrors;
+import io.mtor.http.HostCheck;
 import io.mtor.http.HttpOptions;
+import io.mtor.http.Scans;
+import io.mtor.http.SkipTokens;
+import io.vertx.ext.web.AllowForwardHeaders;
 import io.mtor.http.RequestIds;
 import io.mtor.http.RequestLog;
 import io.mtor.http.Shedding;
@@ -49,6 +53,8 @@ public final class ResultsService {
   static final long REDELIVER_PERIOD_MILLIS = 1_000;
   static final long REDELIVER_AFTER_MILLIS = 3_000;
   static final int REDELIVER_BATCH = 10_000;
+  /** The file in the data folder that records how records are keyed ({@code tenant} or {@code global}). */
+  static final String KEY_SCHEME_FILE = "key-scheme";
 
   private static final Logger LOG = LoggerFactory.getLogger(ResultsService.class);
 
@@ -59,6 +65,8 @@ public final class ResultsService {
   private MessageConsumer<JsonObject> acknowledgements;
   private Router resource;
   private Router application;
+  private Router operations;
+  private Scans scans;
   private TcpEventBusBridge bridge;
   private TokenVerifier verifier;
   private int bridgePort = -1;
@@ -89,8 +97,8 @@ public final class ResultsService {
       ids.forEach(id -> eventIds.add((String) id));
       store.acknowledge(eventIds);
     });
-    HttpOptions options = new HttpOptions(config.bodyLimitBytes(), config.publicBaseUrl(), config.listDefaultPageSize(),
-      config.listMaxPageSize(), config.limits().ratePerSecond(), config.limits().burst());
+    scans = new Scans(vertx, config.limits().maxScans(), config.limits().maxScansPerCaller(),
+      config.limits().queryBudgetMillis());
     Future<Void> audit = !config.auditEnabled() ? Future.succeededFuture()
       : vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
         .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.auditMaxFileBytes())))
@@ -106,15 +114,23 @@ public final class ResultsService {
     if (!config.auth().enabled()) {
       LOG.warn("Authentication is OFF (auth.enabled=false): anyone who reaches the port can read and write every record");
     }
+    Future<HttpOptions> options = vertx.executeBlocking(() -> new HttpOptions(config.bodyLimitBytes(),
+      config.publicBaseUrl(), config.listDefaultPageSize(), config.listMaxPageSize(), config.limits().ratePerSecond(),
+      config.limits().burst(), HostCheck.allowed(config.edge().allowedHosts())));
+    Future<SkipTokens> skipTokens = vertx.executeBlocking(() -> SkipTokens.loadOrCreate(config.dataDir()));
     return acknowledgements.completion()
       .compose(v -> auth)
+      .compose(v -> checkKeyScheme())
       .compose(v -> audit)
-      .compose(v -> ResultsResource.errors(vertx, options))
-      .compose(errors -> ResultsResource.router(vertx, store, options, verifier).map(router -> {
-        resource = router;
-        application = application(router, errors);
-        return null;
-      }))
+      .compose(v -> Future.all(options, skipTokens))
+      .compose(v -> ResultsResource.errors(vertx, options.result()))
+      .compose(errors -> ResultsResource.router(vertx, store, options.result(), verifier, scans, skipTokens.result())
+        .map(router -> {
+          resource = router;
+          application = application(router, errors);
+          operations = OperationsRoutes.operations(vertx, this, config);
+          return null;
+        }))
       .compose(v -> config.bridgeEnabled() ? startBridge() : Future.succeededFuture())
       .compose(v -> {
         if (config.limits().storeSyncMillis() > 0) {
@@ -133,8 +149,36 @@ public final class ResultsService {
       });
   }
 
+  /**
+   * With tenant isolation, records are stored under tenant-scoped keys; without, under their ids. A data folder keeps
+   * the scheme it was started with ({@value #KEY_SCHEME_FILE}); starting it with the other scheme while it holds
+   * records would hide them, so that start fails and says what to do.
+   */
+  private Future<Void> checkKeyScheme() {
+    String scheme = ResultsResource.isolated(verifier) ? "tenant" : "global";
+    return vertx.executeBlocking(() -> {
+      java.nio.file.Path file = config.dataDir().resolve(KEY_SCHEME_FILE);
+      String stored = java.nio.file.Files.exists(file)
+        ? java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8).trim()
+        : store.size() == 0 ? null : "global";
+      if (stored != null && !stored.equals(scheme) && store.size() > 0) {
+        throw new IllegalStateException("The records in " + config.dataDir() + " are keyed by " + stored
+          + " ids, but this start uses " + scheme + " ids (auth.enabled and auth.tenantIsolation decide): start it as "
+          + "before (" + ("tenant".equals(stored) ? "AUTH_ENABLED=true AUTH_TENANT_ISOLATION=true"
+          : "AUTH_TENANT_ISOLATION=false or AUTH_ENABLED=false") + ") or use another DATA_DIR");
+      }
+      if (!scheme.equals(stored)) {
+        java.nio.file.Files.writeString(file, scheme + "\n", java.nio.charset.StandardCharsets.UTF_8);
+      }
+      return null;
+    });
+  }
+
   private Router application(Router resource, GraphErrors errors) {
     Router app = Router.router(vertx);
+    if (config.edge().trustForwardedHeaders()) {
+      app.allowForward(AllowForwardHeaders.ALL);
+    }
     app.route().handler(TimeoutHandler.create(config.limits().requestTimeoutSeconds() * 1000L, 408))
       .handler(new RequestIds()).handler(new RequestLog())
       .handler(Shedding.inFlight(config.limits().maxInFlight()));
@@ -189,6 +233,15 @@ public final class ResultsService {
     return application;
   }
 
+  /**
+   * The operator's router: {@code /health/live}, {@code /health/ready} with details, and {@code /metrics}. The
+   * standalone service serves it on its own port ({@code ops.host}, {@code ops.port}); a host application mounts it
+   * wherever its operators, and only they, can reach it.
+   */
+  public Router operations() {
+    return operations;
+  }
+
   /** The bridge's port, or -1 if it is off. */
   public int bridgePort() {
     return bridgePort;
@@ -240,9 +293,11 @@ public final class ResultsService {
       vertx.cancelTimer(syncTimer);
     }
     Future<Void> bridgeClosed = bridge == null ? Future.succeededFuture() : bridge.close();
+    Future<Void> scansStopped = scans == null ? Future.succeededFuture() : scans.close();
     List<Future<Void>> undeployed = new ArrayList<>();
     deployments.forEach(id -> undeployed.add(vertx.undeploy(id).recover(e -> Future.succeededFuture())));
     return bridgeClosed
+      .eventually(() -> scansStopped)
       .eventually(() -> Future.join(undeployed))
       // Let the trail's last confirmations arrive; any that do not are skipped at the next start anyway.
       .eventually(() -> vertx.timer(20))

@@ -41,13 +41,14 @@ import java.util.Map;
  * @param auth                   bearer-token checks
  * @param healthMaxAuditBacklog  audit backlog at and above which /health/ready answers 503
  * @param limits                 overload, abuse and durability limits
+ * @param edge                   who may reach what: the operations port, accepted Host names, proxies
  */
 public record ServiceConfig(String httpHost, int httpPort, int httpInstances, int bodyLimitBytes, String publicBaseUrl,
                             int listDefaultPageSize, int listMaxPageSize,
                             Path dataDir, long storeEntries, int storeAverageValueBytes,
                             boolean auditEnabled, long auditMaxFileBytes, long auditOutboxEntries,
                             boolean bridgeEnabled, String bridgeHost, int bridgePort, AuthSettings auth,
-                            long healthMaxAuditBacklog, Limits limits) {
+                            long healthMaxAuditBacklog, Limits limits, Edge edge) {
 
   /**
    * Protection against overload and abuse, and the store's growth and durability.
@@ -61,10 +62,26 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
    * @param burst                 requests a caller may make at once above its rate
    * @param storeDiskBudgetBytes  how large the store's records file may grow beyond its sizing; 0 is 4x the sizing
    * @param storeSyncMillis       how often the store files are forced to disk (fsync); 0 leaves it to the kernel
+   * @param maxScans              list queries running at once in the process; beyond, 503 with Retry-After
+   * @param maxScansPerCaller     list queries one caller may have running at once; beyond, 429 with Retry-After
+   * @param queryBudgetMillis     how long one list query may read the store before it is stopped (400)
    */
   public record Limits(int maxInFlight, int maxHeaderBytes, int maxUrlBytes, int idleTimeoutSeconds,
                        int requestTimeoutSeconds, int ratePerSecond, int burst, long storeDiskBudgetBytes,
-                       long storeSyncMillis) {
+                       long storeSyncMillis, int maxScans, int maxScansPerCaller, long queryBudgetMillis) {
+  }
+
+  /**
+   * What the service exposes, and to whom.
+   *
+   * @param opsHost              interface of the operations server ({@code /metrics}, detailed health)
+   * @param opsPort              port of the operations server; 0 picks a free one
+   * @param allowedHosts         Host header names accepted besides the server's own (its host name and
+   *                             addresses, localhost); links are built from an accepted Host only
+   * @param trustForwardedHeaders whether {@code Forwarded}/{@code X-Forwarded-*} from a proxy set the scheme
+   *                             and host of links
+   */
+  public record Edge(String opsHost, int opsPort, List<String> allowedHosts, boolean trustForwardedHeaders) {
   }
 
   /** A setting: its dotted key in the YAML file and JSON config, its environment variable, its default. */
@@ -128,10 +145,22 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     "an integer from 1 to 86400");
   public static final Setting REQUEST_TIMEOUT = new Setting("limits.requestTimeoutSeconds", "REQUEST_TIMEOUT_SECONDS", 30,
     "an integer from 1 to 3600");
-  public static final Setting RATE_PER_SECOND = new Setting("limits.ratePerSecond", "RATE_LIMIT_PER_SECOND", 0,
+  public static final Setting RATE_PER_SECOND = new Setting("limits.ratePerSecond", "RATE_LIMIT_PER_SECOND", 1000,
     "an integer from 0 (off) to 1000000");
-  public static final Setting RATE_BURST = new Setting("limits.burst", "RATE_LIMIT_BURST", 100,
+  public static final Setting RATE_BURST = new Setting("limits.burst", "RATE_LIMIT_BURST", 2000,
     "an integer from 1 to 1000000");
+  public static final Setting MAX_SCANS = new Setting("limits.maxScans", "MAX_SCANS", 4,
+    "an integer from 1 to 256");
+  public static final Setting MAX_SCANS_PER_CALLER = new Setting("limits.maxScansPerCaller", "MAX_SCANS_PER_CALLER", 2,
+    "an integer from 1 to 256");
+  public static final Setting QUERY_BUDGET = new Setting("limits.queryBudgetMillis", "QUERY_BUDGET_MILLIS", 10_000,
+    "an integer from 100 to 600000");
+  public static final Setting OPS_HOST = new Setting("ops.host", "OPS_HOST", "127.0.0.1", "a host name or IP address");
+  public static final Setting OPS_PORT = new Setting("ops.port", "OPS_PORT", 9080, "an integer from 0 to 65535");
+  public static final Setting ALLOWED_HOSTS = new Setting("http.allowedHosts", "ALLOWED_HOSTS", "",
+    "host names separated by commas (e.g. api.example.com,10.0.0.5), or empty");
+  public static final Setting TRUST_FORWARDED = new Setting("http.trustForwardedHeaders", "TRUST_FORWARDED_HEADERS",
+    false, "true or false");
   public static final Setting STORE_DISK_BUDGET = new Setting("store.diskBudgetBytes", "STORE_DISK_BUDGET_BYTES", 0,
     "a number of bytes, 0 for 4x the sizing");
   public static final Setting STORE_SYNC = new Setting("store.syncIntervalMillis", "STORE_SYNC_INTERVAL_MILLIS", 0,
@@ -143,7 +172,8 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     BRIDGE_HOST, BRIDGE_PORT, AUTH_ENABLED, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL, AUTH_JWKS_FILE, AUTH_DEV_KEY,
     AUTH_CLOCK_SKEW, AUTH_JWKS_REFRESH, AUTH_TENANT_ISOLATION, HEALTH_MAX_AUDIT_BACKLOG, MAX_IN_FLIGHT,
     MAX_HEADER_BYTES, MAX_URL_BYTES, IDLE_TIMEOUT, REQUEST_TIMEOUT, RATE_PER_SECOND, RATE_BURST, STORE_DISK_BUDGET,
-    STORE_SYNC);
+    STORE_SYNC, MAX_SCANS, MAX_SCANS_PER_CALLER, QUERY_BUDGET, OPS_HOST, OPS_PORT, ALLOWED_HOSTS, TRUST_FORWARDED);
+
 
   /** The average id is a GUID. */
   static final int AVERAGE_KEY_BYTES = 36;
@@ -203,6 +233,18 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     checkRange(RATE_BURST, limits.burst(), 1, 1_000_000);
     checkRange(STORE_DISK_BUDGET, limits.storeDiskBudgetBytes(), 0, Long.MAX_VALUE);
     checkRange(STORE_SYNC, limits.storeSyncMillis(), 0, 3_600_000);
+    checkRange(MAX_SCANS, limits.maxScans(), 1, 256);
+    checkRange(MAX_SCANS_PER_CALLER, limits.maxScansPerCaller(), 1, 256);
+    checkRange(QUERY_BUDGET, limits.queryBudgetMillis(), 100, 600_000);
+    if (edge.opsHost() == null || edge.opsHost().isBlank()) {
+      throw invalid(OPS_HOST, edge.opsHost());
+    }
+    checkRange(OPS_PORT, edge.opsPort(), 0, 65_535);
+    for (String host : edge.allowedHosts()) {
+      if (!host.equalsIgnoreCase(String.valueOf(io.mtor.http.HostCheck.host(host)))) {
+        throw invalid(ALLOWED_HOSTS, String.join(",", edge.allowedHosts()));
+      }
+    }
     if (healthMaxAuditBacklog < 1 || healthMaxAuditBacklog > 100_000_000L) {
       throw invalid(HEALTH_MAX_AUDIT_BACKLOG, healthMaxAuditBacklog);
     }
@@ -258,7 +300,17 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
       integer(json, HEALTH_MAX_AUDIT_BACKLOG),
       new Limits((int) integer(json, MAX_IN_FLIGHT), (int) integer(json, MAX_HEADER_BYTES), (int) integer(json, MAX_URL_BYTES),
         (int) integer(json, IDLE_TIMEOUT), (int) integer(json, REQUEST_TIMEOUT), (int) integer(json, RATE_PER_SECOND),
-        (int) integer(json, RATE_BURST), integer(json, STORE_DISK_BUDGET), integer(json, STORE_SYNC)));
+        (int) integer(json, RATE_BURST), integer(json, STORE_DISK_BUDGET), integer(json, STORE_SYNC),
+        (int) integer(json, MAX_SCANS), (int) integer(json, MAX_SCANS_PER_CALLER), integer(json, QUERY_BUDGET)),
+      new Edge(string(json, OPS_HOST), (int) integer(json, OPS_PORT), list(string(json, ALLOWED_HOSTS)),
+        bool(json, TRUST_FORWARDED)));
+  }
+
+  private static List<String> list(String commaSeparated) {
+    if (commaSeparated == null || commaSeparated.isBlank()) {
+      return List.of();
+    }
+    return java.util.Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
 
   private static void checkRange(Setting setting, long value, long min, long max) {
@@ -342,6 +394,13 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     put(json, RATE_BURST.key(), limits.burst());
     put(json, STORE_DISK_BUDGET.key(), limits.storeDiskBudgetBytes());
     put(json, STORE_SYNC.key(), limits.storeSyncMillis());
+    put(json, MAX_SCANS.key(), limits.maxScans());
+    put(json, MAX_SCANS_PER_CALLER.key(), limits.maxScansPerCaller());
+    put(json, QUERY_BUDGET.key(), limits.queryBudgetMillis());
+    put(json, OPS_HOST.key(), edge.opsHost());
+    put(json, OPS_PORT.key(), edge.opsPort());
+    put(json, ALLOWED_HOSTS.key(), String.join(",", edge.allowedHosts()));
+    put(json, TRUST_FORWARDED.key(), edge.trustForwardedHeaders());
     return json;
   }
 

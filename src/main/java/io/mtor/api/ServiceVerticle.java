@@ -1,5 +1,6 @@
 package io.mtor.api;
 
+import io.mtor.http.FrontDoor;
 import io.mtor.http.GraphErrors;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -34,6 +35,8 @@ public final class ServiceVerticle extends VerticleBase {
   private final List<String> servers = new ArrayList<>();
   private ResultsService service;
   private int port;
+  private HttpServer opsServer;
+  private int opsPort;
 
   @Override
   public Future<?> start() {
@@ -41,10 +44,12 @@ public final class ServiceVerticle extends VerticleBase {
     return ResultsService.start(vertx, config)
       .compose(started -> {
         service = started;
-        return servers(config);
+        return operationsServer(config);
       })
-      .onSuccess(listening -> LOG.info("Listening on http://{}:{} ({} event loops) with data in {}", config.httpHost(),
-        listening, config.httpInstances(), config.dataDir().toAbsolutePath().normalize()))
+      .compose(v -> servers(config))
+      .onSuccess(listening -> LOG.info("Listening on http://{}:{} ({} event loops) with data in {}; operations on "
+        + "http://{}:{}", config.httpHost(), listening, config.httpInstances(),
+        config.dataDir().toAbsolutePath().normalize(), config.edge().opsHost(), opsPort))
       .onFailure(e -> stop());
   }
 
@@ -80,6 +85,26 @@ public final class ServiceVerticle extends VerticleBase {
       });
   }
 
+  /** The operations server ({@code /metrics}, detailed health) on its own interface and port. */
+  private Future<Void> operationsServer(ServiceConfig config) {
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.edge().opsHost()).setPort(config.edge().opsPort())
+        .setMaxHeaderSize(config.limits().maxHeaderBytes()).setMaxInitialLineLength(config.limits().maxUrlBytes())
+        .setIdleTimeout(config.limits().idleTimeoutSeconds()))
+      .requestHandler(new FrontDoor(service.operations()))
+      .invalidRequestHandler(GraphErrors::invalidRequest)
+      .listen()
+      .map(server -> {
+        opsServer = server;
+        opsPort = server.actualPort();
+        return null;
+      });
+  }
+
+  /** The operations server's port (useful with port 0). */
+  public int opsPort() {
+    return opsPort;
+  }
+
   /** The port the servers listen on (useful with port 0). */
   public int actualPort() {
     return port;
@@ -95,6 +120,9 @@ public final class ServiceVerticle extends VerticleBase {
     List<Future<Void>> stopped = new ArrayList<>();
     servers.forEach(id -> stopped.add(vertx.undeploy(id).recover(e -> Future.succeededFuture())));
     servers.clear();
+    if (opsServer != null) {
+      stopped.add(opsServer.close());
+    }
     return Future.join(stopped).eventually(() -> service == null ? Future.succeededFuture() : service.close());
   }
 
@@ -114,7 +142,8 @@ public final class ServiceVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-      return vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(GraphErrors::invalidRequest)
+      return vertx.createHttpServer(options).requestHandler(new FrontDoor(router))
+        .invalidRequestHandler(GraphErrors::invalidRequest)
         .listen().onSuccess(listening -> {
         server = listening;
         bound.add(listening.actualPort());

@@ -17,7 +17,11 @@ public final class ResultException extends RuntimeException {
     AUDIT_BACKLOG_FULL,
     PRECONDITION_FAILED,
     UNAUTHENTICATED,
-    FORBIDDEN
+    FORBIDDEN,
+    /** The caller has too much running or asked too often: it may retry later. */
+    THROTTLED,
+    /** The service has too much running: anyone may retry shortly. */
+    BUSY
   }
 
   private final Kind kind;
@@ -62,6 +66,14 @@ public final class ResultException extends RuntimeException {
   public static ResultException auditBacklogFull(Throwable cause) {
     return new ResultException(Kind.AUDIT_BACKLOG_FULL,
       "Too many changes await the audit trail; retry shortly.", cause);
+  }
+
+  public static ResultException throttled(String reason) {
+    return new ResultException(Kind.THROTTLED, reason, null);
+  }
+
+  public static ResultException unavailable(String reason) {
+    return new ResultException(Kind.BUSY, reason, null);
   }
 
   public static ResultException storeUnavailable(Throwable cause) {

@@ -9,14 +9,17 @@ import java.util.List;
  */
 public final class ResultEvents {
 
+  /** What every address of the service starts with. */
+  public static final String PREFIX = "managed-tenant-operation-results.";
+
   /** A managedTenantOperationResult was created and durably stored. */
-  public static final String CREATED = "managed-tenant-operation-results.created";
+  public static final String CREATED = PREFIX + "created";
 
   /** A managedTenantOperationResult was updated; {@code resource} is the entity after the update. */
-  public static final String UPDATED = "managed-tenant-operation-results.updated";
+  public static final String UPDATED = PREFIX + "updated";
 
   /** A managedTenantOperationResult was deleted; {@code resource} is the entity as it was. */
-  public static final String DELETED = "managed-tenant-operation-results.deleted";
+  public static final String DELETED = PREFIX + "deleted";
 
   /** The addresses of all changes, in the order created, updated, deleted. */
   public static final List<String> ALL = List.of(CREATED, UPDATED, DELETED);
@@ -26,19 +29,19 @@ public final class ResultEvents {
    * service's own (acknowledging) audit writer: the event is encoded once per change, not again for its
    * line. Internal to the service.
    */
-  public static final String AUDIT_TRAIL = "managed-tenant-operation-results.audit.trail";
+  public static final String AUDIT_TRAIL = PREFIX + "audit.trail";
 
   /**
    * Audit writers that acknowledge publish here, after their write, {@code {"eventIds": [...]}}; the store
    * then forgets those events. Internal to the service.
    */
-  public static final String AUDIT_WRITTEN = "managed-tenant-operation-results.audit.written";
+  public static final String AUDIT_WRITTEN = PREFIX + "audit.written";
 
   /**
    * Events the audit trail has not acknowledged in time (or at all, before a crash) are published again
    * here, as {@link #AUDIT_TRAIL} bytes, for acknowledging audit writers only. Internal to the service.
    */
-  public static final String AUDIT_REDELIVER = "managed-tenant-operation-results.audit.redeliver";
+  public static final String AUDIT_REDELIVER = PREFIX + "audit.redeliver";
 
   /** {@code eventType} of a create. */
   public static final String TYPE_CREATED = "created";

@@ -48,6 +48,8 @@ public final class GraphErrors implements Handler<RoutingContext> {
   private final int bodyLimitBytes;
   private final Function<String, Set<String>> allowedMethods;
   private final JsonObject contract;
+  /** The contract's property names: the closed set of the validation-failure metric's label. */
+  private final Set<String> properties;
 
   /**
    * @param bodyLimitBytes the body limit, for the 413 message
@@ -58,6 +60,14 @@ public final class GraphErrors implements Handler<RoutingContext> {
     this.bodyLimitBytes = bodyLimitBytes;
     this.allowedMethods = allowedMethods;
     this.contract = contract;
+    Set<String> names = new java.util.HashSet<>();
+    JsonObject schemas = contract.getJsonObject("components", new JsonObject()).getJsonObject("schemas", new JsonObject());
+    schemas.forEach(schema -> {
+      if (schema.getValue() instanceof JsonObject object && object.getValue("properties") instanceof JsonObject props) {
+        names.addAll(props.fieldNames());
+      }
+    });
+    this.properties = Set.copyOf(names);
   }
 
   @Override
@@ -126,6 +136,14 @@ public final class GraphErrors implements Handler<RoutingContext> {
       case PRECONDITION_FAILED -> send(ctx, 412, "preconditionFailed", e.getMessage(), "If-Match",
         List.of(new Detail("entityTagDoesNotMatch", e.getMessage(), "If-Match")));
       case STORE_FULL -> send(ctx, 507, "insufficientStorage", e.getMessage(), null, List.of());
+      case THROTTLED -> {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        send(ctx, 429, "tooManyRequests", e.getMessage(), null, List.of());
+      }
+      case BUSY -> {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        send(ctx, 503, "serviceUnavailable", e.getMessage(), null, List.of());
+      }
       case STORE_UNAVAILABLE, AUDIT_BACKLOG_FULL -> {
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
         send(ctx, 503, "serviceUnavailable", e.getMessage(), null, List.of());
@@ -136,7 +154,7 @@ public final class GraphErrors implements Handler<RoutingContext> {
   private void validation(RoutingContext ctx, ValidatorException e) {
     if (e instanceof SchemaValidationException schema && e.getMessage().contains(" body ")) {
       List<Detail> details = SchemaViolations.details(schema.getOutputUnit(), contract);
-      details.forEach(detail -> Meters.validationFailure(detail.target()));
+      details.forEach(detail -> Meters.validationFailure(detail.target(), properties));
       String message = details.isEmpty() ? "The request body is invalid." : details.get(0).message();
       send(ctx, 400, "badRequest", message, details.isEmpty() ? null : details.get(0).target(), details);
     } else if (e instanceof SchemaValidationException schema) {
@@ -145,7 +163,7 @@ public final class GraphErrors implements Handler<RoutingContext> {
       send(ctx, 400, "badRequest", e.getMessage(), null, details);
     } else if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT) {
       unsupportedMediaType(ctx);
-    } else if (e.type() == ValidatorErrorType.ILLEGAL_VALUE) {
+    } else if (e.type() == ValidatorErrorType.ILLEGAL_VALUE && e.getMessage().contains(" body ")) {
       send(ctx, 400, "badRequest", "The request body is not valid JSON (malformed, not UTF-8, or nested too deeply).",
         null, List.of());
     } else if (e.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER && e.getMessage().contains("body")) {
@@ -171,16 +189,28 @@ public final class GraphErrors implements Handler<RoutingContext> {
     String code = status == 414 ? "requestUriTooLong" : status == 431 ? "requestHeaderFieldsTooLarge" : "badRequest";
     String message = status == 414 ? "The request URL is too long." : status == 431 ? "The request headers are too large."
       : "The request is not valid HTTP.";
+    reject(request, status, code, message);
+  }
+
+  /**
+   * Answers a request that never reached a router with a Graph error, then closes the connection.
+   *
+   * @return the request id the answer carries
+   */
+  static String reject(HttpServerRequest request, int status, String code, String message) {
     JsonObject inner = new JsonObject()
       .put("date", LocalDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).format(INNER_DATE))
       .put(RequestIds.REQUEST_ID, io.mtor.domain.OperationResults.newGuid());
     request.response().setStatusCode(status)
       .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
       .putHeader(HttpHeaders.CONNECTION, "close")
+      .putHeader(RequestIds.NOSNIFF_NAME, RequestIds.NOSNIFF)
+      .putHeader(HttpHeaders.CACHE_CONTROL, RequestIds.NO_STORE)
       .putHeader(RequestIds.REQUEST_ID, inner.getString(RequestIds.REQUEST_ID))
       .end(new JsonObject().put("error", new JsonObject().put("code", code).put("message", message).put("innerError", inner))
         .toBuffer())
       .onComplete(done -> request.connection().close());
+    return inner.getString(RequestIds.REQUEST_ID);
   }
 
   /** Ends the response with a Graph error body. */

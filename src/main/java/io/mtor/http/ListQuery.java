@@ -8,12 +8,9 @@ import io.mtor.query.QueryException;
 import io.mtor.query.QueryOptions;
 import io.mtor.store.OperationResultStore;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -39,34 +36,38 @@ final class ListQuery {
   }
 
   /**
-   * Where the next page starts, and how many records {@code $top} still allows (-1: no limit). Opaque to
-   * clients: base64url JSON.
+   * Where the next page starts (the sort key of the last record returned), how many records {@code $top} still
+   * allows (-1: no limit) and the page size. Clients see it only as a {@link SkipTokens signed token}.
    */
   record Cursor(JsonObject after, int remaining, int pageSize) {
 
-    String encode() {
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(new JsonObject().put("a", after)
-        .put("r", remaining).put("p", pageSize).encode().getBytes(StandardCharsets.UTF_8));
+    String encode(SkipTokens tokens, String binding) {
+      return tokens.issue(new JsonObject().put("a", after).put("r", remaining).put("p", pageSize), binding);
     }
 
-    static Cursor decode(String token) {
+    /**
+     * The cursor in a token this service issued for {@code binding}, with every bound it carries checked again.
+     *
+     * @throws QueryException (400) when the token is not one of ours for this caller and query, or its bounds are off
+     */
+    static Cursor decode(String token, SkipTokens tokens, String binding, int maxPageSize) {
+      JsonObject json = tokens.verify(token, binding);
       try {
-        JsonObject json = new JsonObject(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8));
         JsonObject after = json.getJsonObject("a");
         Integer remaining = json.getInteger("r");
         Integer pageSize = json.getInteger("p");
-        if (after == null || remaining == null || pageSize == null || pageSize < 1
-          || !(after.getValue(OperationResults.ID) instanceof String)) {
+        if (after == null || remaining == null || pageSize == null || pageSize < 1 || pageSize > maxPageSize
+          || remaining < -1 || !(after.getValue(OperationResults.ID) instanceof String)) {
           throw new IllegalArgumentException();
         }
         return new Cursor(after, remaining, pageSize);
-      } catch (IllegalArgumentException | DecodeException | ClassCastException e) {
-        throw new QueryException("$skiptoken", 0, "is not a token this service issued; follow @odata.nextLink as given");
+      } catch (IllegalArgumentException | ClassCastException e) {
+        throw new QueryException("$skiptoken", -1, "is not a token this service issued; follow @odata.nextLink as given");
       }
     }
   }
 
-  /** A record in the running: its sort key (or the whole entity) and its stored bytes. */
+  /** A record in the running: its sort key and its stored bytes. */
   private record Candidate(JsonObject entity, byte[] stored) {
   }
 
@@ -77,7 +78,7 @@ final class ListQuery {
    * @param tenant when not null, only records whose {@code partnerTenantId} is this (lowercase) tenant
    *               count: they are the only ones the caller may see, in lists and in counts
    */
-  static Page run(OperationResultStore store, QueryOptions query, Cursor cursor, String tenant) {
+  static Page run(OperationResultStore store, QueryOptions query, Cursor cursor, String tenant, Scans.Budget budget) {
     List<OrderKey> order = query.orderBy().isEmpty() ? DEFAULT_ORDER : query.orderBy();
     Comparator<JsonObject> entities = QueryOptions.comparator(order);
     Comparator<Candidate> candidates = (a, b) -> entities.compare(a.entity, b.entity);
@@ -96,26 +97,34 @@ final class ListQuery {
     // Without a filter only the sort key matters until a record makes the page: read just that from the
     // bytes (a scan of a million records then costs well under a second instead of several).
     java.util.function.BiConsumer<String, byte[]> offer = (id, stored) -> {
+      budget.check();
       if (tenant != null && !tenant.equals(StoredJson.string(stored, PARTNER_TENANT))) {
         return;
       }
-      JsonObject entity = filter == null ? sortKey(stored, order) : new JsonObject(Buffer.buffer(stored));
-      if (filter != null && !filter.test(entity)) {
-        return;
+      JsonObject key;
+      if (filter == null) {
+        key = sortKey(stored, order);
+      } else {
+        JsonObject entity = new JsonObject(Buffer.buffer(stored));
+        if (!filter.test(entity)) {
+          return;
+        }
+        key = sortKey(entity, order);
       }
       matches[0]++;
-      if (after != null && entities.compare(entity, after) <= 0) {
+      if (after != null && entities.compare(key, after) <= 0) {
         return;
       }
-      // The store may hand out one buffer for the whole scan: keep a copy.
+      // Only the sort key and the bytes are kept (the store may hand out one buffer for the whole scan: a copy);
+      // at most $skip + page + 1 of them, which the contract bounds.
       if (smallest.size() < keep) {
-        smallest.add(new Candidate(entity, stored.clone()));
-      } else if (entities.compare(entity, smallest.peek().entity) < 0) {
+        smallest.add(new Candidate(key, stored.clone()));
+      } else if (entities.compare(key, smallest.peek().entity) < 0) {
         smallest.poll();
-        smallest.add(new Candidate(entity, stored.clone()));
+        smallest.add(new Candidate(key, stored.clone()));
       }
     };
-    Set<String> ids = indexedCandidates(store, filter);
+    Set<String> ids = indexedCandidates(store, filter, budget);
     if (tenant != null && store.indexed(PARTNER_TENANT)) {
       Set<String> own = new LinkedHashSet<>(store.idsWhere(PARTNER_TENANT, tenant));
       if (ids != null) {
@@ -144,12 +153,12 @@ final class ListQuery {
     }
     int left = remaining < 0 ? -1 : remaining - page.size();
     boolean more = sorted.size() > skip + pageSize && left != 0 && !page.isEmpty();
-    Cursor next = more ? new Cursor(sortKey(page.get(page.size() - 1).entity, order), left, size) : null;
+    Cursor next = more ? new Cursor(page.get(page.size() - 1).entity, left, size) : null;
     return new Page(items, count ? matches[0] : -1, next);
   }
 
   /** The ids the indexes allow for the filter's equality constraints, or null if it has none on indexed properties. */
-  private static Set<String> indexedCandidates(OperationResultStore store, Filter filter) {
+  private static Set<String> indexedCandidates(OperationResultStore store, Filter filter, Scans.Budget budget) {
     if (filter == null) {
       return null;
     }
@@ -160,6 +169,7 @@ final class ListQuery {
       }
       Set<String> allowed = new LinkedHashSet<>();
       for (String value : constraint.getValue()) {
+        budget.check();
         allowed.addAll(store.idsWhere(constraint.getKey(), value));
       }
       if (ids == null) {

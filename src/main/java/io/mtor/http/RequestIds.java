@@ -2,21 +2,31 @@ package io.mtor.http;
 
 import io.mtor.domain.OperationResults;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 
-/** Gives every response a fresh {@code request-id} and echoes the client's {@code client-request-id}. */
+/**
+ * Gives every response a fresh {@code request-id}, echoes the client's {@code client-request-id}, and sets the
+ * headers every answer carries: {@code X-Content-Type-Options: nosniff}, and {@code Cache-Control: no-store}, because
+ * answers hold one tenant's records and no cache, shared or private, should keep them (clients that want to
+ * revalidate keep the ETag themselves and send {@code If-None-Match}).
+ */
 public final class RequestIds implements Handler<RoutingContext> {
 
   public static final String REQUEST_ID = "request-id";
   public static final String CLIENT_REQUEST_ID = "client-request-id";
   private static final String KEY = RequestIds.class.getName();
+  static final CharSequence NOSNIFF_NAME = HttpHeaders.createOptimized("X-Content-Type-Options");
+  static final CharSequence NOSNIFF = HttpHeaders.createOptimized("nosniff");
+  static final CharSequence NO_STORE = HttpHeaders.createOptimized("no-store");
 
   @Override
   public void handle(RoutingContext ctx) {
     if (ctx.get(KEY) == null) {
       String requestId = OperationResults.newGuid();
       ctx.put(KEY, requestId);
-      ctx.response().putHeader(REQUEST_ID, requestId);
+      ctx.response().putHeader(REQUEST_ID, requestId)
+        .putHeader(NOSNIFF_NAME, NOSNIFF).putHeader(HttpHeaders.CACHE_CONTROL, NO_STORE);
       String clientRequestId = clientRequestId(ctx);
       if (clientRequestId != null) {
         ctx.response().putHeader(CLIENT_REQUEST_ID, clientRequestId);

@@ -23,7 +23,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
-import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
@@ -32,7 +31,8 @@ import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
 import io.vertx.openapi.contract.Path;
 import io.vertx.openapi.validation.RequestParameter;
-import io.vertx.openapi.validation.RequestUtils;
+import io.vertx.openapi.validation.ValidatableRequest;
+import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatedRequest;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
@@ -79,19 +79,22 @@ public final class ResultsResource {
   /** Attempts of an unconditional update or delete that races with other writes of the same record. */
   private static final int WRITE_ATTEMPTS = 8;
 
-  private final Vertx vertx;
   private final OperationResultStore store;
   private final HttpOptions options;
   private final EventBus eventBus;
   /** Whether callers see only their own tenant's records. */
   private final boolean isolation;
+  private final Scans scans;
+  private final SkipTokens skipTokens;
 
-  private ResultsResource(Vertx vertx, OperationResultStore store, HttpOptions options, boolean isolation) {
-    this.vertx = vertx;
+  private ResultsResource(Vertx vertx, OperationResultStore store, HttpOptions options, boolean isolation, Scans scans,
+                          SkipTokens skipTokens) {
     this.store = store;
     this.options = options;
     this.eventBus = vertx.eventBus();
     this.isolation = isolation;
+    this.scans = scans;
+    this.skipTokens = skipTokens;
   }
 
   /**
@@ -100,14 +103,14 @@ public final class ResultsResource {
    * {@code subRouter} under any path.
    */
   public static Future<Router> router(Vertx vertx, OperationResultStore store, HttpOptions options,
-                                      TokenVerifier verifier) {
+                                      TokenVerifier verifier, Scans scans, SkipTokens skipTokens) {
     return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
-      ResultsResource resource = new ResultsResource(vertx, store, options,
-        verifier != null && verifier.settings().tenantIsolation());
+      ResultsResource resource = new ResultsResource(vertx, store, options, isolated(verifier), scans, skipTokens);
       GraphErrors errors = errors(contract, options);
       RouterBuilder builder = RouterBuilder.create(vertx, contract)
         .rootHandler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
-        .rootHandler(new RequestIds());
+        .rootHandler(new RequestIds())
+        .rootHandler(new HostCheck(options));
       if (verifier != null) {
         builder.rootHandler(new BearerAuth(verifier));
       }
@@ -153,6 +156,20 @@ public final class ResultsResource {
       .orElse(Set.of()), contract.getRawContract());
   }
 
+  /** Whether callers are confined to their own tenant's records (and ids): auth on and isolation on. */
+  public static boolean isolated(TokenVerifier verifier) {
+    return verifier != null && verifier.settings().tenantIsolation();
+  }
+
+  /**
+   * The store key of a record: with tenant isolation, ids are scoped to the caller's tenant ({@code tenant/id}), so
+   * that two tenants may use the same id and neither can learn that the other did; without, the id itself.
+   */
+  private String key(RoutingContext ctx, String id) {
+    String tenant = callerTenant(ctx);
+    return tenant == null ? id : tenant + "/" + id;
+  }
+
   private void createResult(RoutingContext ctx) {
     ValidatedRequest request = ctx.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
     JsonObject body = request.getBody().getJsonObject();
@@ -171,7 +188,7 @@ public final class ResultsResource {
     // The store runs on the event loop: a warm Chronicle insert of a 600 B record takes ~1.5 us and a get
     // ~0.5 us on this machine (250k-op loop over a 600k-entry map), well below the cost of a worker hop.
     try {
-      store.insert(id, json, OperationResults.indexedValues(entity), event.eventId(), eventBytes);
+      store.insert(key(ctx, id), json, OperationResults.indexedValues(entity), event.eventId(), eventBytes);
     } catch (ResultException e) {
       ctx.fail(e);
       return;
@@ -193,7 +210,7 @@ public final class ResultsResource {
 
   private void getResult(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    byte[] json = visible(ctx, store.get(id));
+    byte[] json = visible(ctx, store.get(key(ctx, id)));
     if (json == null) {
       ctx.fail(ResultException.notFound(id));
       return;
@@ -210,17 +227,19 @@ public final class ResultsResource {
   private void listResults(RoutingContext ctx) {
     QueryOptions query;
     ListQuery.Cursor cursor;
+    String tenant = callerTenant(ctx);
+    String binding = binding(ctx, tenant);
     try {
       query = QueryOptions.parse(queryParameters(ctx), options.defaultPageSize(), options.maxPageSize());
-      cursor = query.skipToken() == null ? null : ListQuery.Cursor.decode(query.skipToken());
+      cursor = query.skipToken() == null ? null
+        : ListQuery.Cursor.decode(query.skipToken(), skipTokens, binding, options.maxPageSize());
     } catch (QueryException e) {
       ctx.fail(e);
       return;
     }
     String base = baseUrl(ctx);
-    // A list may read many records (a scan, or a large tenant): off the event loop.
-    String tenant = callerTenant(ctx);
-    vertx.executeBlocking(() -> ListQuery.run(store, query, cursor, tenant), false)
+    // A list may read many records (a scan, or a large tenant): off the event loop, bounded and stoppable.
+    scans.run(ctx, budget -> ListQuery.run(store, query, cursor, tenant, budget))
       .onSuccess(page -> {
         JsonObject body = new JsonObject().put("@odata.context", base + "/$metadata#" + OperationResults.ENTITY_SET
           + (query.select().isEmpty() ? "" : "(" + String.join(",", query.select()) + ")"));
@@ -229,12 +248,34 @@ public final class ResultsResource {
         }
         body.put("value", new JsonArray(page.items()));
         if (page.next() != null) {
-          body.put("@odata.nextLink", nextLink(ctx, base, page.next()));
+          body.put("@odata.nextLink", nextLink(ctx, base, page.next().encode(skipTokens, binding)));
         }
         ctx.response().putHeader(ODATA_VERSION, "4.0").putHeader(HttpHeaders.CONTENT_TYPE, GraphErrors.JSON)
           .end(body.toBuffer());
       })
-      .onFailure(ctx::fail);
+      .onFailure(e -> ctx.fail(e instanceof Scans.Stopped stopped ? stopped(stopped) : e));
+  }
+
+  /** A query stopped half-way: its budget (400, it needs narrowing), or the service stopping (503). */
+  private static Throwable stopped(Scans.Stopped stopped) {
+    return switch (stopped.reason()) {
+      case BUDGET -> new QueryException("$filter", -1, "the query read the store until " + stopped.getMessage()
+        + " without filling its page; narrow it with an equality on an indexed property (targetTenantId, "
+        + "managedTenantOperationId or requestId, eq or in)");
+      case SHUTDOWN, CLIENT_GONE -> ResultException.unavailable("The service is stopping; retry in a second.");
+    };
+  }
+
+  /**
+   * What a {@code $skiptoken} is bound to: the caller's tenant and the query options that shape the result (the
+   * nextLink carries them unchanged), so that a token is worthless to another caller or for another query.
+   */
+  private static String binding(RoutingContext ctx, String tenant) {
+    StringBuilder binding = new StringBuilder(tenant == null ? "*" : tenant);
+    for (String option : new String[] {"$filter", "$orderby", "$select"}) {
+      binding.append('\u0000').append(option).append('=').append(String.join("\u0001", ctx.queryParam(option)));
+    }
+    return binding.toString();
   }
 
   private static Map<String, List<String>> queryParameters(RoutingContext ctx) {
@@ -244,7 +285,7 @@ public final class ResultsResource {
   }
 
   /** The request's own URL with its options, the position after this page instead of $skip, and the rest of $top. */
-  private static String nextLink(RoutingContext ctx, String base, ListQuery.Cursor next) {
+  private static String nextLink(RoutingContext ctx, String base, String skipToken) {
     StringBuilder link = new StringBuilder(base).append(COLLECTION).append('?');
     ctx.queryParams().forEach(entry -> {
       String name = entry.getKey();
@@ -252,7 +293,7 @@ public final class ResultsResource {
         link.append(encode(name)).append('=').append(encode(entry.getValue())).append('&');
       }
     });
-    return link.append("$skiptoken=").append(next.encode()).toString();
+    return link.append("$skiptoken=").append(skipToken).toString();
   }
 
   private static String encode(String value) {
@@ -282,7 +323,7 @@ public final class ResultsResource {
       byte[] eventBytes = event.toBytes(json);
       boolean replaced;
       try {
-        replaced = store.replace(id, stored, json, OperationResults.indexedValues(before),
+        replaced = store.replace(key(ctx, id), stored, json, OperationResults.indexedValues(before),
           OperationResults.indexedValues(after), event.eventId(), eventBytes);
       } catch (ResultException e) {
         ctx.fail(e);
@@ -321,7 +362,7 @@ public final class ResultsResource {
       byte[] eventBytes = event.toBytes(stored);
       boolean removed;
       try {
-        removed = store.remove(id, stored, OperationResults.indexedValues(before), event.eventId(), eventBytes);
+        removed = store.remove(key(ctx, id), stored, OperationResults.indexedValues(before), event.eventId(), eventBytes);
       } catch (ResultException e) {
         ctx.fail(e);
         return;
@@ -344,7 +385,7 @@ public final class ResultsResource {
    * (404), or not the version {@code If-Match} names (412).
    */
   private byte[] writable(RoutingContext ctx, String id, String ifMatch) {
-    byte[] stored = visible(ctx, store.get(id));
+    byte[] stored = visible(ctx, store.get(key(ctx, id)));
     if (stored == null) {
       ctx.fail(ResultException.notFound(id));
       return null;
@@ -455,22 +496,40 @@ public final class ResultsResource {
   }
 
   /**
-   * Like {@link RequestExtractor#withBodyHandler()}, but takes path parameters from the router, which
-   * knows where the resource is mounted; the stock extractor counts path segments from the root and so
-   * reads the wrong segment under {@code /beta} or a host's mount point.
+   * The request as the validator sees it, read from the router (which knows where the resource is mounted; the stock
+   * extractor counts path segments from the root and so reads the wrong segment under {@code /beta} or a host's
+   * mount point), with query values decoded exactly once (the stock extractor decodes them a second time, so a
+   * literal {@code %} could not be sent), and a body only if its media type is {@code application/json} (any case,
+   * charset UTF-8 if one is named) and its bytes are UTF-8 (overlong and other malformed sequences included).
    */
-  private static Future<io.vertx.openapi.validation.ValidatableRequest> extract(RoutingContext ctx, Operation operation) {
-    return RequestUtils.extract(ctx.request(), operation, () -> Future.succeededFuture(ctx.body().buffer()))
-      .map(request -> {
-        Map<String, RequestParameter> path = new HashMap<>();
-        List<Parameter> parameters = new ArrayList<>(operation.getParameters());
-        for (Parameter parameter : parameters) {
-          if (parameter.getIn() == io.vertx.openapi.contract.Location.PATH) {
-            path.put(parameter.getName(), new RequestParameterImpl(ctx.pathParam(parameter.getName())));
-          }
+  private static Future<ValidatableRequest> extract(RoutingContext ctx, Operation operation) {
+    Map<String, RequestParameter> headers = new HashMap<>();
+    Map<String, RequestParameter> path = new HashMap<>();
+    Map<String, RequestParameter> query = new HashMap<>();
+    for (Parameter parameter : operation.getParameters()) {
+      String name = parameter.getName();
+      switch (parameter.getIn()) {
+        case PATH -> path.put(name, new RequestParameterImpl(ctx.pathParam(name)));
+        case QUERY -> query.put(name, new RequestParameterImpl(ctx.queryParams().get(name)));
+        case HEADER -> headers.put(name, new RequestParameterImpl(ctx.request().getHeader(name)));
+        default -> {
+          // the contract has no cookie parameters
         }
-        return new ValidatableRequestImpl(request.getCookies(), request.getHeaders(), path, request.getQuery(),
-          request.getBody(), request.getContentType());
-      });
+      }
+    }
+    String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    Buffer body = ctx.body().buffer();
+    if (operation.getRequestBody() != null && contentType != null) {
+      if (!MediaTypes.isJsonUtf8(contentType)) {
+        return Future.failedFuture(new HttpException(415));
+      }
+      if (body != null && !MediaTypes.isUtf8(body.getBytes())) {
+        return Future.failedFuture(new ValidatorException("The request body is not valid UTF-8",
+          ValidatorErrorType.ILLEGAL_VALUE));
+      }
+      contentType = MediaTypes.JSON;
+    }
+    return Future.succeededFuture(new ValidatableRequestImpl(Map.of(), headers, path, query,
+      body == null || body.length() == 0 ? null : new RequestParameterImpl(body), contentType));
   }
 }

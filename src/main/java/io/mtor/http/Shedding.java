@@ -30,7 +30,7 @@ public final class Shedding {
       if (inFlight.incrementAndGet() > max) {
         inFlight.decrementAndGet();
         if (shed.getAndIncrement() % 1000 == 0) {
-          LOG.warn("Shedding load: {} requests in flight (limit {}), {} shed so far", max, max, shed.get());
+          LOG.warn("Shedding load: {} requests in flight (limit {}), {} shed so far", inFlight.get() + 1, max, shed.get());
         }
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
         GraphErrors.send(ctx, 503, "serviceUnavailable", "The service is busy; retry after a second.", null, List.of());
@@ -48,12 +48,14 @@ public final class Shedding {
   static Handler<RoutingContext> ratePerCaller(int ratePerSecond, int burst) {
     ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
     return ctx -> {
-      Caller caller = ctx.get(BearerAuth.CALLER);
-      String key = caller != null ? caller.tenantId() + "/" + (caller.objectId() != null ? caller.objectId() : caller.appId())
-        : String.valueOf(ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress());
+      String key = callerKey(ctx);
       if (buckets.size() > MAX_CALLERS) {
         long stale = System.nanoTime() - 60_000_000_000L;
         buckets.values().removeIf(bucket -> bucket.updated < stale);
+        if (buckets.size() > MAX_CALLERS) {
+          // So many callers active within a minute: forget them all rather than grow (each starts with a full burst).
+          buckets.clear();
+        }
       }
       Bucket bucket = buckets.computeIfAbsent(key, k -> new Bucket(burst));
       double wait = bucket.take(ratePerSecond, burst);
@@ -65,6 +67,15 @@ public final class Shedding {
       }
       ctx.next();
     };
+  }
+
+  /** Who a request counts against: the token's tenant and user or app when there is one, else the client address. */
+  static String callerKey(RoutingContext ctx) {
+    Caller caller = ctx.get(BearerAuth.CALLER);
+    if (caller != null) {
+      return caller.tenantId() + "/" + (caller.objectId() != null ? caller.objectId() : caller.appId());
+    }
+    return ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
   }
 
   private static final class Bucket {
