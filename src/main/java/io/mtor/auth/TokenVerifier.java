@@ -2,6 +2,7 @@ package io.mtor.auth;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -27,12 +28,17 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 
 /**
- * Checks bearer tokens with vertx-auth-jwt: the signature against the trusted keys (asymmetric only: the
- * development key, a JWKS or PEM file, a JWKS endpoint), then issuer, audience, {@code exp} and {@code nbf}
- * with a clock skew. A JWKS endpoint is read at start, every {@code refreshSeconds}, and again (at most
- * every second) when a token names a key it does not know, so key rotation needs no restart.
+ * Checks bearer tokens in three steps. First {@link #shape} (before any library parsing): at most
+ * {@value #MAX_TOKEN_CHARS} characters, three base64url segments, a JSON header without {@code crit}
+ * whose {@code alg} is one of {@link #ALGORITHMS}, and for ECDSA a signature in the JWS form R||S of
+ * the exact length. Then vertx-auth-jwt checks the signature against the trusted keys (asymmetric only:
+ * the development key, a JWKS or PEM file, a JWKS endpoint). Last {@link #checkClaims} checks the verified
+ * claims: issuer, audience, a required {@code exp}, {@code nbf} and {@code iat} with a clock skew, and
+ * {@code tid}. A JWKS endpoint is read at start, every {@code refreshSeconds}, and again (at most every
+ * second) when a token names a key it does not know, so key rotation needs no restart.
  */
 public final class TokenVerifier {
 
@@ -47,6 +53,34 @@ public final class TokenVerifier {
 
   private static final Logger LOG = LoggerFactory.getLogger(TokenVerifier.class);
   private static final long REFETCH_AFTER_MILLIS = 1_000;
+
+  /** Longer tokens are refused before any parsing (Entra ID's are 1 to 3 KiB). */
+  static final int MAX_TOKEN_CHARS = 16 * 1024;
+  /** The signature algorithms accepted: asymmetric only, so never {@code none} nor HMAC. */
+  static final Set<String> ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+    "ES256", "ES384", "ES512");
+  private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]*");
+  /** A tenant id as Entra ID issues it: a GUID, nothing before or after (matched with {@code matches()}). */
+  private static final Pattern GUID =
+    Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  /** Without tenant isolation, any short visible ASCII text: no spaces, no control or non-ASCII characters. */
+  private static final Pattern TENANT_TEXT = Pattern.compile("[\\x21-\\x7E]{1,64}");
+
+  // The reasons given to clients: fixed phrases, never a claim's value nor a library's message.
+  static final String TOO_LARGE = "the token is too large";
+  static final String MALFORMED = "the token is malformed";
+  static final String CRITICAL = "the token has critical header parameters (crit) that this service does not understand";
+  static final String UNSIGNED = "unsigned tokens are not accepted";
+  static final String UNTRUSTED = "the token is not signed by a trusted key (algorithm or key id unknown)";
+  static final String ALGORITHM = "the token is not signed by a trusted key (algorithm not accepted)";
+  static final String BAD_SIGNATURE = "the token's signature does not verify";
+  static final String ISSUER = "the token is from another issuer";
+  static final String AUDIENCE = "the token is for another audience";
+  static final String NO_EXPIRY = "the token has no expiry (exp)";
+  static final String EXPIRED = "the token has expired";
+  static final String NOT_YET_VALID = "the token is not valid yet";
+  static final String NO_TENANT = "the token has no tenant (tid)";
+  static final String BAD_TENANT = "the token's tenant (tid) is not valid";
 
   private final Vertx vertx;
   private final AuthSettings settings;
@@ -169,11 +203,12 @@ public final class TokenVerifier {
         LOG.error("No trusted key after reading {}: keeping the previous ones", settings.jwksUrl());
         return null;
       }
+      // The library checks only the signature: checkClaims() checks iss, aud and the dates, so that each
+      // failure gets its own fixed phrase instead of one recognised by the library's message text.
       JWTAuthOptions options = new JWTAuthOptions()
         .setJwks(all)
         .setPubSecKeys(new ArrayList<>(pemKeys))
-        .setJWTOptions(new JWTOptions().setIssuer(settings.issuer()).addAudience(settings.audience())
-          .setLeeway(settings.clockSkewSeconds()));
+        .setJWTOptions(new JWTOptions().setIgnoreExpiration(true));
       auth.set(JWTAuth.create(vertx, options));
       verified.clear();
       if (settings.jwksUrl() != null) {
@@ -188,10 +223,17 @@ public final class TokenVerifier {
 
   /** The caller the token speaks for, or a failed future with a {@link Rejected} reason. */
   public Future<Caller> verify(String token) {
+    if (token.length() > MAX_TOKEN_CHARS) {
+      return Future.failedFuture(new Rejected(TOO_LARGE));
+    }
     Verified hit = verified.get(token);
     long now = System.currentTimeMillis();
     if (hit != null && hit.untilMillis() > now) {
       return Future.succeededFuture(hit.caller());
+    }
+    String misshapen = shape(token);
+    if (misshapen != null) {
+      return Future.failedFuture(new Rejected(misshapen));
     }
     return authenticate(token).recover(e -> {
       if (e instanceof NoSuchKeyIdException && settings.jwksUrl() != null
@@ -204,16 +246,142 @@ public final class TokenVerifier {
       if (done.failed()) {
         return Future.failedFuture(new Rejected(reason(done.cause())));
       }
-      Caller caller = caller(done.result());
-      // Vert.x keeps exp among the user's attributes (and, for some providers, in the principal).
-      Long exp = done.result().attributes().getLong("exp", done.result().principal().getLong("exp"));
-      long until = Math.min(now + CACHE_MILLIS, exp == null ? now : exp * 1000 + settings.clockSkewSeconds() * 1000L);
+      Caller caller;
+      double exp;
+      try {
+        // vertx-auth-jwt keeps the verified payload whole in this attribute (exp, iat and nbf leave the principal).
+        JsonObject claims = done.result().attributes().getJsonObject("accessToken");
+        if (claims == null) {
+          return Future.failedFuture(new Rejected(MALFORMED));
+        }
+        exp = checkClaims(claims, now / 1000.0);
+        caller = caller(claims);
+      } catch (Rejected e) {
+        return Future.failedFuture(e);
+      } catch (RuntimeException e) {
+        // a claim of the wrong JSON type (oid a number, say)
+        return Future.failedFuture(new Rejected(MALFORMED));
+      }
+      long until = (long) Math.min(now + CACHE_MILLIS, (exp + settings.clockSkewSeconds()) * 1000.0);
       if (verified.size() >= CACHE_ENTRIES) {
         verified.clear();
       }
       verified.put(token, new Verified(caller, until));
       return Future.succeededFuture(caller);
     });
+  }
+
+  /**
+   * Why the token's form is refused, or null if vertx-auth-jwt may look at it. Decodes the header once;
+   * the caller has bounded the token's length.
+   */
+  static String shape(String token) {
+    int first = token.indexOf('.');
+    int second = first < 0 ? -1 : token.indexOf('.', first + 1);
+    if (second < 0 || token.indexOf('.', second + 1) >= 0) {
+      return MALFORMED;
+    }
+    byte[] headerBytes = base64url(token.substring(0, first));
+    byte[] payloadBytes = base64url(token.substring(first + 1, second));
+    byte[] signature = base64url(token.substring(second + 1));
+    if (headerBytes == null || payloadBytes == null || signature == null) {
+      return MALFORMED;
+    }
+    JsonObject header;
+    try {
+      header = new JsonObject(Buffer.buffer(headerBytes));
+    } catch (RuntimeException e) {
+      return MALFORMED;
+    }
+    // RFC 7515 section 4.1.11: a recipient must reject critical extensions it does not understand; this
+    // service understands none.
+    if (header.containsKey("crit")) {
+      return CRITICAL;
+    }
+    if (!(header.getValue("alg") instanceof String alg)) {
+      return MALFORMED;
+    }
+    if (alg.equalsIgnoreCase("none")) {
+      return UNSIGNED;
+    }
+    if (!ALGORITHMS.contains(alg)) {
+      return ALGORITHM;
+    }
+    // ECDSA signatures only in the JWS form R||S (RFC 7518 section 3.4), never ASN.1 DER, which the library
+    // would also take. High S is accepted: RFC 7518 does not require low S, the JDK's signer (the library's,
+    // scripts/token's) emits it half the time, and a malleated twin is a different cache key carrying the same
+    // claims and expiry, so an attacker gains nothing.
+    int length = switch (alg) {
+      case "ES256" -> 64;
+      case "ES384" -> 96;
+      case "ES512" -> 132;
+      default -> -1;
+    };
+    if (length > 0 ? signature.length != length : signature.length == 0) {
+      return BAD_SIGNATURE;
+    }
+    return null;
+  }
+
+  /** The bytes of a base64url segment (RFC 7515: no padding, no other characters), or null. */
+  private static byte[] base64url(String segment) {
+    if (segment.length() % 4 == 1 || !BASE64URL.matcher(segment).matches()) {
+      return null;
+    }
+    try {
+      return Base64.getUrlDecoder().decode(segment);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Checks the verified claims and returns {@code exp} (seconds), or throws {@link Rejected}. The dates are
+   * NumericDates, checked with the clock skew as the library would: expired from {@code exp - skew} on.
+   */
+  private double checkClaims(JsonObject claims, double nowSeconds) {
+    if (settings.issuer() != null && !settings.issuer().equals(claims.getValue("iss"))) {
+      throw new Rejected(ISSUER);
+    }
+    if (settings.audience() != null) {
+      Object aud = claims.getValue("aud");
+      boolean ours = aud instanceof JsonArray array ? array.contains(settings.audience()) : settings.audience().equals(aud);
+      if (!ours) {
+        throw new Rejected(AUDIENCE);
+      }
+    }
+    int skew = settings.clockSkewSeconds();
+    Object exp = claims.getValue("exp");
+    if (exp == null) {
+      throw new Rejected(NO_EXPIRY);
+    }
+    double expires = numericDate(exp);
+    if (nowSeconds - skew >= expires) {
+      throw new Rejected(EXPIRED);
+    }
+    for (String notBefore : List.of("nbf", "iat")) {
+      Object value = claims.getValue(notBefore);
+      if (value != null && numericDate(value) > nowSeconds + skew) {
+        throw new Rejected(NOT_YET_VALID);
+      }
+    }
+    Object tid = claims.getValue("tid");
+    if (tid == null) {
+      throw new Rejected(NO_TENANT);
+    }
+    // The value is never echoed: it may be anything an attacker's identity provider put there.
+    if (!(tid instanceof String tenant)
+      || !(settings.tenantIsolation() ? GUID : TENANT_TEXT).matcher(tenant).matches()) {
+      throw new Rejected(BAD_TENANT);
+    }
+    return expires;
+  }
+
+  private static double numericDate(Object value) {
+    if (value instanceof Number number && Double.isFinite(number.doubleValue())) {
+      return number.doubleValue();
+    }
+    throw new Rejected(MALFORMED);
   }
 
   private Future<User> authenticate(String token) {
@@ -224,8 +392,7 @@ public final class TokenVerifier {
     }
   }
 
-  private static Caller caller(User user) {
-    JsonObject claims = user.principal();
+  private static Caller caller(JsonObject claims) {
     Set<String> permissions = new LinkedHashSet<>();
     Object scp = claims.getValue("scp");
     if (scp instanceof String scopes) {
@@ -241,28 +408,20 @@ public final class TokenVerifier {
     return new Caller(claims.getString("tid"), claims.getString("oid"), appId, permissions);
   }
 
-  /** A fixed phrase for each kind of failure: library messages can carry token material. */
+  /**
+   * A fixed phrase for each kind of library failure, by type: library messages can carry token material.
+   * The library is left only the signature (and the token's syntax), so anything else is malformed.
+   */
   private static String reason(Throwable e) {
-    String message = e.getMessage() == null ? "" : e.getMessage();
     if (e instanceof NoSuchKeyIdException) {
-      return "the token is not signed by a trusted key (algorithm or key id unknown)";
+      return UNTRUSTED;
     }
-    if (message.contains("expired")) {
-      return "the token has expired or is not valid yet";
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof java.security.SignatureException) {
+        return BAD_SIGNATURE;
+      }
     }
-    if (message.contains("audience")) {
-      return "the token is for another audience";
-    }
-    if (message.contains("issuer")) {
-      return "the token is from another issuer";
-    }
-    if (message.contains("none")) {
-      return "unsigned tokens are not accepted";
-    }
-    if (e instanceof java.security.SignatureException || message.contains("Signature")) {
-      return "the token's signature does not verify";
-    }
-    return "the token is malformed";
+    return MALFORMED;
   }
 
   public AuthSettings settings() {

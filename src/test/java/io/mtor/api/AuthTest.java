@@ -84,7 +84,9 @@ class AuthTest {
       .listen(0, "127.0.0.1").await();
     ServiceConfig config = TestService.config(dir.resolve("data")).with(new JsonObject().put("auth", new JsonObject()
       .put("enabled", true).put("devKey", false).put("issuer", ISSUER).put("audience", AUDIENCE).put("clockSkewSeconds", 5)
-      .put("jwksUrl", "http://127.0.0.1:" + jwksServer.actualPort() + "/discovery/v2.0/keys")));
+      .put("jwksUrl", "http://127.0.0.1:" + jwksServer.actualPort() + "/discovery/v2.0/keys"))
+      // Headers large enough that an oversized token reaches the verifier (and its own bound) instead of a 431.
+      .put("limits", new JsonObject().put("maxHeaderBytes", 64 * 1024)));
     service = TestService.start(vertx, config).await();
   }
 
@@ -130,6 +132,54 @@ class AuthTest {
   String rs256(JWTAuth signer, JsonObject claims, String issuer, String audience, int expiresIn) {
     return signer.generateToken(claims, new JWTOptions().setAlgorithm("RS256").setIssuer(issuer).addAudience(audience)
       .setExpiresInSeconds(expiresIn).setHeader(new JsonObject().put("kid", "rsa-1")));
+  }
+
+  /** An ES256 token as {@link #es256} makes it, but with extra header parameters and optionally no {@code exp}. */
+  String es256(JsonObject claims, JsonObject header, boolean withExpiry) {
+    return ecSigner.generateToken(claims, new JWTOptions().setAlgorithm("ES256").setIssuer(ISSUER)
+      .addAudience(AUDIENCE).setExpiresInSeconds(withExpiry ? 300 : 0)
+      .setHeader(header.copy().put("kid", ecKey.getString("kid"))));
+  }
+
+  /** The token with its signature segment replaced by {@code signature}. */
+  static String withSignature(String token, byte[] signature) {
+    return token.substring(0, token.lastIndexOf('.') + 1) + Base64.getUrlEncoder().withoutPadding().encodeToString(signature);
+  }
+
+  static byte[] signatureOf(String token) {
+    return Base64.getUrlDecoder().decode(token.substring(token.lastIndexOf('.') + 1));
+  }
+
+  /** An ECDSA R||S (JWS) signature re-encoded as ASN.1 DER, as the JCA signs: SEQUENCE { INTEGER r, INTEGER s }. */
+  static byte[] der(byte[] rs) {
+    int half = rs.length / 2;
+    byte[] r = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(rs, 0, half)).toByteArray();
+    byte[] s = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(rs, half, rs.length)).toByteArray();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(0x30);
+    out.write(2 + r.length + 2 + s.length);
+    out.write(0x02);
+    out.write(r.length);
+    out.writeBytes(r);
+    out.write(0x02);
+    out.write(s.length);
+    out.writeBytes(s);
+    return out.toByteArray();
+  }
+
+  /** The order n of P-256. */
+  static final java.math.BigInteger P256_N =
+    new java.math.BigInteger("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16);
+
+  /** The malleated twin of a P-256 R||S signature: (r, n - s), just as valid. */
+  static byte[] otherS(byte[] rs) {
+    java.math.BigInteger s = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(rs, 32, 64));
+    byte[] twin = P256_N.subtract(s).toByteArray();
+    byte[] out = java.util.Arrays.copyOf(rs, 64);
+    java.util.Arrays.fill(out, 32, 64, (byte) 0);
+    int from = Math.max(0, twin.length - 32);
+    System.arraycopy(twin, from, out, 64 - (twin.length - from), twin.length - from);
+    return out;
   }
 
   String tokenFor(String tenant) {
@@ -184,7 +234,31 @@ class AuthTest {
       arguments("not valid yet", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy().put("nbf", now + 300)),
         "not valid yet"),
       arguments("no tenant", (Function<AuthTest, String>) t -> "Bearer " + t.es256(new JsonObject().put("scp", Caller.READ_WRITE)),
-        "tenant"));
+        "tenant"),
+      arguments("no expiry", (Function<AuthTest, String>) t -> "Bearer " + t.es256(claims(TENANT_A, Caller.READ_WRITE), new JsonObject(), false),
+        "no expiry (exp)"),
+      arguments("tid not a GUID", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy().put("tid", "not-a-guid")),
+        "tenant (tid) is not valid"),
+      arguments("tid a number", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy().put("tid", 12345)),
+        "tenant (tid) is not valid"),
+      arguments("tid a wildcard", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy().put("tid", "*")),
+        "tenant (tid) is not valid"),
+      arguments("tid an array", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy().put("tid", new JsonArray().add("a"))),
+        "tenant (tid) is not valid"),
+      arguments("tid with CR LF", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy().put("tid", "a\r\nb")),
+        "tenant (tid) is not valid"),
+      arguments("tid a GUID and a newline", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy().put("tid", TENANT_A + "\n")),
+        "tenant (tid) is not valid"),
+      arguments("unknown critical header", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy(),
+        new JsonObject().put("crit", new JsonArray().add("exp-custom")).put("exp-custom", true), true), "critical"),
+      arguments("DER ES256 signature", (Function<AuthTest, String>) t -> {
+        String token = t.es256(valid.copy());
+        return "Bearer " + withSignature(token, der(signatureOf(token)));
+      }, "signature does not verify"),
+      arguments("padded base64url signature", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy()) + "==",
+        "malformed"),
+      arguments("oversized token", (Function<AuthTest, String>) t -> "Bearer " + t.es256(valid.copy().put("pad", "x".repeat(17 * 1024))),
+        "too large"));
   }
 
   @ParameterizedTest(name = "{index} {0}")
@@ -217,6 +291,65 @@ class AuthTest {
     assertThat(create(tokenFor(TENANT_A), TENANT_A).statusCode()).isEqualTo(201);
     assertThat(create(rs256(rsaSigner, claims(TENANT_A, Caller.READ_WRITE), ISSUER, AUDIENCE, 300), TENANT_A).statusCode())
       .isEqualTo(201);
+  }
+
+  @Test
+  void ecdsaSignaturesMustBeRawRAndSButAHighSTwinIsAccepted() {
+    String token = tokenFor(TENANT_A);
+    byte[] rs = signatureOf(token);
+    assertThat(rs).hasSize(64);
+    HttpResponse<Buffer> der = create(withSignature(token, der(rs)), TENANT_A);
+    assertThat(der.statusCode()).as(der.bodyAsString()).isEqualTo(401);
+    assertThat(der.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("signature does not verify");
+    // Pinned on purpose: RFC 7518 does not require low S, the JDK signs high S half the time, and a twin buys nothing.
+    String twin = withSignature(token, otherS(rs));
+    assertThat(twin).isNotEqualTo(token);
+    assertThat(create(twin, TENANT_A).statusCode()).isEqualTo(201);
+    assertThat(create(token, TENANT_A).statusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void aForbiddenMessageNeverEchoesAnAttackerChosenTenant() {
+    for (String tid : List.of("<img src=x onerror=alert(1)>", "evil\r\nSet-Cookie: a=b", "not-a-guid", TENANT_B + "\n")) {
+      HttpResponse<Buffer> response = create(es256(claims(tid, Caller.READ_WRITE)), TENANT_A);
+      assertThat(response.statusCode()).as(tid).isEqualTo(401);
+      assertThat(response.bodyAsString()).as(tid).doesNotContain(tid).doesNotContain("onerror").doesNotContain("Set-Cookie")
+        .doesNotContain("not-a-guid");
+      assertThat(response.headers().toString()).as(tid).doesNotContain("onerror").doesNotContain("Set-Cookie")
+        .doesNotContain("not-a-guid");
+    }
+    HttpResponse<Buffer> forbidden = create(tokenFor(TENANT_B.toUpperCase(java.util.Locale.ROOT)), TENANT_A);
+    assertThat(forbidden.statusCode()).isEqualTo(403);
+    assertThat(forbidden.bodyAsJsonObject().getJsonObject("error").getString("message")).contains(TENANT_B);
+  }
+
+  @Test
+  void anUppercaseTenantIsNormalisedToLowercase() throws Exception {
+    List<JsonObject> events = Collections.synchronizedList(new ArrayList<>());
+    vertx.eventBus().<JsonObject>consumer(ResultEvents.CREATED, m -> events.add(m.body())).completion().await();
+    assertThat(create(tokenFor(TENANT_A.toUpperCase(java.util.Locale.ROOT)), TENANT_A).statusCode()).isEqualTo(201);
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (events.isEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(events.get(0).getJsonObject("actor").getString("tenantId")).isEqualTo(TENANT_A);
+  }
+
+  @Test
+  void withoutTenantIsolationTidMustStillBeShortPrintableText() {
+    service.stop().await();
+    ServiceConfig config = TestService.config(dir.resolve("data-shared")).with(new JsonObject().put("auth", new JsonObject()
+      .put("enabled", true).put("devKey", false).put("issuer", ISSUER).put("audience", AUDIENCE).put("clockSkewSeconds", 5)
+      .put("tenantIsolation", false)
+      .put("jwksUrl", "http://127.0.0.1:" + jwksServer.actualPort() + "/discovery/v2.0/keys")));
+    service = TestService.start(vertx, config).await();
+    assertThat(create(es256(claims("contoso.example", Caller.READ_WRITE)), TENANT_A).statusCode()).isEqualTo(201);
+    assertThat(create(es256(claims("t".repeat(64), Caller.READ_WRITE)), TENANT_A).statusCode()).isEqualTo(201);
+    for (Object tid : List.<Object>of("t".repeat(65), " ", "", "a\r\nb", "a\u0000b", "caf\u00e9", 12345, new JsonArray().add("a"))) {
+      HttpResponse<Buffer> response = create(es256(claims(TENANT_A, Caller.READ_WRITE).put("tid", tid)), TENANT_A);
+      assertThat(response.statusCode()).as(String.valueOf(tid)).isEqualTo(401);
+      assertThat(response.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("tenant (tid) is not valid");
+    }
   }
 
   @Test
