@@ -50,6 +50,7 @@ public final class ServiceProcess implements AutoCloseable {
     builder.environment().put("HTTP_PORT", Integer.toString(port));
     builder.environment().put("HTTP_HOST", "127.0.0.1");
     builder.environment().put("STORE_ENTRIES", "20000");
+    builder.environment().put("OPS_PORT", "0");
     builder.environment().putAll(env);
     ServiceProcess service = new ServiceProcess(builder.start(), port, Map.copyOf(builder.environment()));
     CompletableFuture<Boolean> ready = new CompletableFuture<>();

@@ -41,7 +41,8 @@ public final class TestService {
     return ServiceConfig.fromJson(new JsonObject()
       .put("http", new JsonObject().put("port", 0).put("host", "127.0.0.1"))
       .put("store", new JsonObject().put("dataDir", dataDir.toString()).put("entries", 5_000))
-      .put("auth", new JsonObject().put("enabled", false)));
+      .put("auth", new JsonObject().put("enabled", false))
+      .put("ops", new JsonObject().put("port", 0).put("host", "127.0.0.1")));
   }
 
   public static Future<TestService> start(Vertx vertx, ServiceConfig config) {

@@ -63,12 +63,23 @@ class OperationsTest {
       .putHeader("client-request-id", "ops-1").sendJsonObject(body).await();
   }
 
+  HttpResponse<Buffer> ops(String path) {
+    return service.client.get(service.verticle.opsPort(), "127.0.0.1", path).send().await();
+  }
+
   @Test
-  void liveAndReadyReportEachCheckAndReadyFailsWhenTheAuditFallsBehind() {
-    HttpResponse<Buffer> live = get("/health/live");
+  void theServicePortsHealthIsTerseAndTheOperationsPortReportsEachCheck() {
+    assertThat(create(TestService.body()).statusCode()).isEqualTo(201);
+    for (String path : List.of("/health/live", "/health/ready")) {
+      HttpResponse<Buffer> terse = get(path);
+      assertThat(terse.statusCode()).isEqualTo(200);
+      // Anyone may ask: the answer says up or down and nothing about the records or tenants.
+      assertThat(terse.bodyAsJsonObject()).isEqualTo(new JsonObject().put("status", "UP"));
+    }
+    HttpResponse<Buffer> live = ops("/health/live");
     assertThat(live.statusCode()).isEqualTo(200);
     assertThat(live.bodyAsJsonObject().getString("outcome")).isEqualTo("UP");
-    HttpResponse<Buffer> ready = get("/health/ready");
+    HttpResponse<Buffer> ready = ops("/health/ready");
     assertThat(ready.statusCode()).isEqualTo(200);
     assertThat(ready.bodyAsJsonObject().getJsonArray("checks").stream().map(c -> ((JsonObject) c).getString("id")))
       .containsExactlyInAnyOrder("store", "auditBacklog");
@@ -78,22 +89,29 @@ class OperationsTest {
     for (int i = 0; i < 6; i++) {
       assertThat(create(TestService.body()).statusCode()).isEqualTo(201);
     }
-    HttpResponse<Buffer> behind = get("/health/ready");
+    HttpResponse<Buffer> behind = ops("/health/ready");
     assertThat(behind.statusCode()).isEqualTo(503);
     assertThat(behind.bodyAsJsonObject().getString("outcome")).isEqualTo("DOWN");
+    assertThat(get("/health/ready").statusCode()).isEqualTo(503);
+    assertThat(get("/health/ready").bodyAsJsonObject()).isEqualTo(new JsonObject().put("status", "DOWN"));
+    assertThat(ops("/health/live").statusCode()).isEqualTo(200);
     assertThat(get("/health/live").statusCode()).isEqualTo(200);
   }
 
   @Test
-  void metricsArePrometheusTextWithTheServicesOwnMeters() {
+  void metricsArePrometheusTextOnTheOperationsPortOnly() {
     assertThat(create(TestService.body()).statusCode()).isEqualTo(201);
     assertThat(create(TestService.body().put("isSuccess", "yes")).statusCode()).isEqualTo(400);
-    HttpResponse<Buffer> metrics = get("/metrics");
+    assertThat(create(TestService.body().put("colour", "red")).statusCode()).isEqualTo(400);
+    assertThat(get("/metrics").statusCode()).isNotEqualTo(200);
+    HttpResponse<Buffer> metrics = ops("/metrics");
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.getHeader("content-type")).startsWith("text/plain");
     assertThat(metrics.bodyAsString())
       .contains("mtor_results_changes_total{type=\"created\"} 1.0")
-      .contains("mtor_validation_failures_total{property=\"/isSuccess\"} 1.0")
+      .contains("mtor_validation_failures_total{property=\"isSuccess\"} 1.0")
+      .contains("mtor_validation_failures_total{property=\"other\"} 1.0")
+      .doesNotContain("colour")
       .contains("mtor_store_records 1.0")
       .contains("mtor_store_capacity_records 5000.0")
       .contains("mtor_store_mapped_bytes")

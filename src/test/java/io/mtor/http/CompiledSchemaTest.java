@@ -139,7 +139,7 @@ class CompiledSchemaTest {
     Parameter skip = contract.operation(ResultsResource.Operations.LIST).getParameters().stream()
       .filter(p -> p.getName().equals("$skip")).findFirst().orElseThrow();
     Pair pair = pair(skip.getSchema());
-    for (Object value : List.of(0, -1, 5, 100_000, 100_001, 0L, 100_000L, 100_001L, Long.MAX_VALUE, 5.0, 5.5, -0.0,
+    for (Object value : List.of(0, -1, 5, 10_000, 10_001, 0L, 10_000L, 10_001L, Long.MAX_VALUE, 5.0, 5.5, -0.0,
       BigInteger.TEN, BigInteger.TWO.pow(70), "5", true)) {
       pair.check(value);
     }
