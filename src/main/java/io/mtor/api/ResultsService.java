@@ -23,9 +23,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.bridge.BridgeOptions;
-import io.vertx.ext.bridge.PermittedOptions;
-import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
 import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +64,7 @@ public final class ResultsService {
   private Router application;
   private Router operations;
   private Scans scans;
-  private TcpEventBusBridge bridge;
+  private EventBridge bridge;
   private TokenVerifier verifier;
   private int bridgePort = -1;
   private long redeliveryTimer = -1;
@@ -192,13 +189,11 @@ public final class ResultsService {
     return app;
   }
 
+  /** Tokens and tenant isolation apply to the bridge as to HTTP; see {@link EventBridge}. */
   private Future<Void> startBridge() {
-    BridgeOptions options = new BridgeOptions();
-    ResultEvents.ALL.forEach(address -> options.addOutboundPermitted(new PermittedOptions().setAddress(address)));
-    bridge = TcpEventBusBridge.create(vertx, options);
-    return bridge.listen(config.bridgePort(), config.bridgeHost()).map(listening -> {
+    return EventBridge.start(vertx, config, verifier).map(started -> {
+      bridge = started;
       bridgePort = config.bridgePort();
-      LOG.info("Event-bus bridge on tcp://{}:{} (outbound events only)", config.bridgeHost(), bridgePort);
       return null;
     });
   }

@@ -38,6 +38,9 @@ import java.util.Map;
  * @param bridgeEnabled          whether the TCP event-bus bridge runs (outbound events only)
  * @param bridgeHost             interface of the bridge
  * @param bridgePort             port of the bridge
+ * @param bridgeTlsCertFile      PEM certificate (chain) the bridge presents; with {@code bridgeTlsKeyFile}, the
+ *                               bridge speaks TLS; {@code null} for plain TCP (loopback {@code bridgeHost} only)
+ * @param bridgeTlsKeyFile       PEM private key of {@code bridgeTlsCertFile}, or {@code null}
  * @param auth                   bearer-token checks
  * @param healthMaxAuditBacklog  audit backlog at and above which /health/ready answers 503
  * @param limits                 overload, abuse and durability limits
@@ -47,7 +50,8 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
                             int listDefaultPageSize, int listMaxPageSize,
                             Path dataDir, long storeEntries, int storeAverageValueBytes,
                             boolean auditEnabled, long auditMaxFileBytes, long auditOutboxEntries,
-                            boolean bridgeEnabled, String bridgeHost, int bridgePort, AuthSettings auth,
+                            boolean bridgeEnabled, String bridgeHost, int bridgePort,
+                            String bridgeTlsCertFile, String bridgeTlsKeyFile, AuthSettings auth,
                             long healthMaxAuditBacklog, Limits limits, Edge edge) {
 
   /**
@@ -114,6 +118,10 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
   public static final Setting BRIDGE_ENABLED = new Setting("bridge.enabled", "BRIDGE_ENABLED", false, "true or false");
   public static final Setting BRIDGE_HOST = new Setting("bridge.host", "BRIDGE_HOST", "127.0.0.1", "a host name or IP address");
   public static final Setting BRIDGE_PORT = new Setting("bridge.port", "BRIDGE_PORT", 7000, "an integer from 1 to 65535");
+  public static final Setting BRIDGE_TLS_CERT_FILE = new Setting("bridge.tlsCertFile", "BRIDGE_TLS_CERT_FILE", null,
+    "a path to a PEM certificate file (the chain, leaf first), or empty");
+  public static final Setting BRIDGE_TLS_KEY_FILE = new Setting("bridge.tlsKeyFile", "BRIDGE_TLS_KEY_FILE", null,
+    "a path to the PEM private key file of bridge.tlsCertFile, or empty");
 
   public static final Setting AUTH_ENABLED = new Setting("auth.enabled", "AUTH_ENABLED", true, "true or false");
   public static final Setting AUTH_ISSUER = new Setting("auth.issuer", "AUTH_ISSUER",
@@ -169,7 +177,7 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
   /** Every setting, in the order of the README's configuration table. */
   public static final List<Setting> SETTINGS = List.of(HTTP_HOST, HTTP_PORT, HTTP_INSTANCES, HTTP_BODY_LIMIT, PUBLIC_BASE_URL,
     LIST_DEFAULT_PAGE, LIST_MAX_PAGE, DATA_DIR, STORE_ENTRIES, STORE_AVERAGE_VALUE, AUDIT_ENABLED, AUDIT_MAX_FILE, AUDIT_OUTBOX, BRIDGE_ENABLED,
-    BRIDGE_HOST, BRIDGE_PORT, AUTH_ENABLED, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL, AUTH_JWKS_FILE, AUTH_DEV_KEY,
+    BRIDGE_HOST, BRIDGE_PORT, BRIDGE_TLS_CERT_FILE, BRIDGE_TLS_KEY_FILE, AUTH_ENABLED, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_JWKS_URL, AUTH_JWKS_FILE, AUTH_DEV_KEY,
     AUTH_CLOCK_SKEW, AUTH_JWKS_REFRESH, AUTH_TENANT_ISOLATION, HEALTH_MAX_AUDIT_BACKLOG, MAX_IN_FLIGHT,
     MAX_HEADER_BYTES, MAX_URL_BYTES, IDLE_TIMEOUT, REQUEST_TIMEOUT, RATE_PER_SECOND, RATE_BURST, STORE_DISK_BUDGET,
     STORE_SYNC, MAX_SCANS, MAX_SCANS_PER_CALLER, QUERY_BUDGET, OPS_HOST, OPS_PORT, ALLOWED_HOSTS, TRUST_FORWARDED);
@@ -223,6 +231,19 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     }
     if (bridgePort < 1 || bridgePort > 65535) {
       throw invalid(BRIDGE_PORT, bridgePort);
+    }
+    bridgeTlsCertFile = emptyToNull(bridgeTlsCertFile);
+    bridgeTlsKeyFile = emptyToNull(bridgeTlsKeyFile);
+    if ((bridgeTlsCertFile == null) != (bridgeTlsKeyFile == null)) {
+      throw new IllegalArgumentException("Invalid configuration: " + BRIDGE_TLS_CERT_FILE.key() + " (environment "
+        + BRIDGE_TLS_CERT_FILE.env() + ") and " + BRIDGE_TLS_KEY_FILE.key() + " (environment " + BRIDGE_TLS_KEY_FILE.env()
+        + ") go together: expected both PEM files or neither, got '" + bridgeTlsCertFile + "' and '" + bridgeTlsKeyFile + "'");
+    }
+    if (bridgeEnabled && bridgeTlsCertFile == null && !isLoopback(bridgeHost)) {
+      throw new IllegalArgumentException("Invalid configuration " + BRIDGE_HOST.key() + " (environment " + BRIDGE_HOST.env()
+        + "): the event-bus bridge would serve plaintext TCP on '" + bridgeHost + "', which is not a loopback address; "
+        + "expected 127.0.0.1, ::1 or localhost, or TLS: set " + BRIDGE_TLS_CERT_FILE.key() + " and "
+        + BRIDGE_TLS_KEY_FILE.key() + " (environment " + BRIDGE_TLS_CERT_FILE.env() + ", " + BRIDGE_TLS_KEY_FILE.env() + ")");
     }
     checkRange(MAX_IN_FLIGHT, limits.maxInFlight(), 1, 1_000_000);
     checkRange(MAX_HEADER_BYTES, limits.maxHeaderBytes(), 1024, 1 << 20);
@@ -294,6 +315,7 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
       bool(json, BRIDGE_ENABLED),
       string(json, BRIDGE_HOST),
       (int) integer(json, BRIDGE_PORT),
+      string(json, BRIDGE_TLS_CERT_FILE), string(json, BRIDGE_TLS_KEY_FILE),
       new AuthSettings(bool(json, AUTH_ENABLED), string(json, AUTH_ISSUER), string(json, AUTH_AUDIENCE),
         emptyToNull(string(json, AUTH_JWKS_URL)), emptyToNull(string(json, AUTH_JWKS_FILE)), bool(json, AUTH_DEV_KEY),
         (int) integer(json, AUTH_CLOCK_SKEW), (int) integer(json, AUTH_JWKS_REFRESH), bool(json, AUTH_TENANT_ISOLATION)),
@@ -375,6 +397,8 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     put(json, BRIDGE_ENABLED.key(), bridgeEnabled);
     put(json, BRIDGE_HOST.key(), bridgeHost);
     put(json, BRIDGE_PORT.key(), bridgePort);
+    put(json, BRIDGE_TLS_CERT_FILE.key(), bridgeTlsCertFile);
+    put(json, BRIDGE_TLS_KEY_FILE.key(), bridgeTlsKeyFile);
     put(json, AUTH_ENABLED.key(), auth.enabled());
     put(json, AUTH_ISSUER.key(), auth.issuer());
     put(json, AUTH_AUDIENCE.key(), auth.audience());
@@ -402,6 +426,43 @@ public record ServiceConfig(String httpHost, int httpPort, int httpInstances, in
     put(json, ALLOWED_HOSTS.key(), String.join(",", edge.allowedHosts()));
     put(json, TRUST_FORWARDED.key(), edge.trustForwardedHeaders());
     return json;
+  }
+
+  /** Whether the bridge speaks TLS ({@code bridge.tlsCertFile} and {@code bridge.tlsKeyFile} are set). */
+  public boolean bridgeTls() {
+    return bridgeTlsCertFile != null;
+  }
+
+  /**
+   * Whether {@code host} is a loopback interface: {@code localhost}, or an IP literal in 127.0.0.0/8 or
+   * {@code ::1}. Other names are not resolved (a name's address can change): they count as not loopback.
+   */
+  static boolean isLoopback(String host) {
+    String h = host.trim();
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    if (h.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    if (h.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      String[] octets = h.split("\\.");
+      for (String octet : octets) {
+        if (Integer.parseInt(octet) > 255) {
+          return false;
+        }
+      }
+      return octets[0].equals("127");
+    }
+    if (!h.contains(":") || !h.matches("[0-9a-fA-F:.]+")) {
+      return false;
+    }
+    try {
+      // An IPv6 literal (one with a colon is never looked up): ::1, or an IPv4-mapped 127.x address.
+      return java.net.InetAddress.getByName(h).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   /** The audit trail's folder: {@code audit} under the data folder. */
