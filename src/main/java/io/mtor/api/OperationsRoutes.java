@@ -85,6 +85,8 @@ final class OperationsRoutes {
       .description("Records the store file was sized for").register(registry);
     Gauge.builder("mtor.store.mapped.bytes", config, c -> mappedBytes(c.dataDir()))
       .description("Bytes of the memory-mapped store files (records, outbox, indexes)").baseUnit("bytes").register(registry);
+    Gauge.builder("mtor.list.queries.running", service, ResultsService::runningQueries)
+      .description("List queries reading the store now").register(registry);
     Gauge.builder("mtor.audit.backlog", service, ResultsService::auditBacklog)
       .description("Changes stored but not yet confirmed by the audit trail").register(registry);
     Gauge.builder("mtor.audit.lag.seconds", service, ResultsService::auditLagSeconds)

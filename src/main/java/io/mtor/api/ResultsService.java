@@ -247,6 +247,11 @@ public final class ResultsService {
     return store.size();
   }
 
+  /** List queries reading the store now. */
+  public int runningQueries() {
+    return scans == null ? 0 : scans.running();
+  }
+
   /** Changes stored but not yet confirmed by the audit trail. */
   public long auditBacklog() {
     return store.pendingCount();
