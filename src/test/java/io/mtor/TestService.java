@@ -34,15 +34,17 @@ public final class TestService {
   }
 
   /**
-   * A small store (Chronicle reserves the whole file up front), and authentication off: these tests are
-   * about other things; {@code AuthTest} and the process tests run with it on, as the service ships.
+   * A small store (Chronicle reserves the whole file up front), authentication and the rate limit off, and the
+   * operations server on a free port: these tests are about other things; {@code AuthTest}, {@code LimitsTest},
+   * {@code SecurityTest} and the process tests run with them on, as the service ships.
    */
   public static ServiceConfig config(Path dataDir) {
     return ServiceConfig.fromJson(new JsonObject()
       .put("http", new JsonObject().put("port", 0).put("host", "127.0.0.1"))
       .put("store", new JsonObject().put("dataDir", dataDir.toString()).put("entries", 5_000))
       .put("auth", new JsonObject().put("enabled", false))
-      .put("ops", new JsonObject().put("port", 0).put("host", "127.0.0.1")));
+      .put("ops", new JsonObject().put("port", 0).put("host", "127.0.0.1"))
+      .put("limits", new JsonObject().put("ratePerSecond", 0)));
   }
 
   public static Future<TestService> start(Vertx vertx, ServiceConfig config) {

@@ -35,7 +35,8 @@ public final class CompiledSchema implements Validator {
     "readOnly", "writeOnly", "deprecated", "$comment", "$schema", "$id");
   private static final int MAX_DEPTH = 32;
 
-  static final String GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+  static final String GUID_PATTERN =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$(?![\\s\\S])";
 
   private final Predicate<Object> accepts;
   private final Validator library;
@@ -296,13 +297,9 @@ public final class CompiledSchema implements Validator {
     return v instanceof JsonArray a ? a.getList() : v instanceof List<?> l ? l : null;
   }
 
-  /**
-   * Whether {@code s} matches {@link #GUID_PATTERN} as {@code Matcher.find()} does: 8-4-4-4-12 hexadecimal
-   * digits, then at most one line terminator ({@code $} matches before a final one).
-   */
+  /** Whether {@code s} matches {@link #GUID_PATTERN}: exactly 8-4-4-4-12 hexadecimal digits, nothing after. */
   static boolean isGuid(String s) {
-    int length = s.length();
-    if (length != 36 && !(length == 37 && isLineTerminator(s.charAt(36))) && !(length == 38 && s.endsWith("\r\n"))) {
+    if (s.length() != 36) {
       return false;
     }
     for (int i = 0; i < 36; i++) {
@@ -314,9 +311,5 @@ public final class CompiledSchema implements Validator {
       }
     }
     return true;
-  }
-
-  private static boolean isLineTerminator(char c) {
-    return c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029';
   }
 }
