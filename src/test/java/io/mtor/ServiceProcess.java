@@ -1,8 +1,6 @@
 package io.mtor;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import io.mtor.auth.DevToken;
 
 import java.net.ServerSocket;
@@ -15,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** The packaged service started with {@code scripts/run} as a separate process, as a user would. */
@@ -23,13 +20,14 @@ public final class ServiceProcess implements AutoCloseable {
 
   public final Process process;
   public final int port;
-  public final StringBuilder output = new StringBuilder();
+  private final Path log;
   public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final Map<String, String> env;
   private String token;
 
-  private ServiceProcess(Process process, int port, Map<String, String> env) {
+  private ServiceProcess(Process process, int port, Map<String, String> env, Path log) {
     this.process = process;
+    this.log = log;
     this.port = port;
     this.env = env;
   }
@@ -45,40 +43,26 @@ public final class ServiceProcess implements AutoCloseable {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // The output goes to a file, not a pipe: when a process exits, the JDK drains its pipe on another thread and a
+    // reader of that pipe can miss the last lines (the stop's own log lines, say).
+    Path log = java.nio.file.Files.createTempFile("service-", ".log");
+    log.toFile().deleteOnExit();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+      .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().put("DATA_DIR", dataDir.toString());
     builder.environment().put("HTTP_PORT", Integer.toString(port));
     builder.environment().put("HTTP_HOST", "127.0.0.1");
     builder.environment().put("STORE_ENTRIES", "20000");
     builder.environment().put("OPS_PORT", "0");
     builder.environment().putAll(env);
-    ServiceProcess service = new ServiceProcess(builder.start(), port, Map.copyOf(builder.environment()));
-    CompletableFuture<Boolean> ready = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(service.process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = lines.readLine()) != null) {
-          synchronized (service.output) {
-            service.output.append(line).append('\n');
-          }
-          if (line.contains("listening on http://")) {
-            ready.complete(true);
-          }
-        }
-      } catch (IOException ignored) {
-        // the process is gone
-      }
-      ready.complete(false);
-    }, "service-output");
-    reader.setDaemon(true);
-    reader.start();
-    try {
-      if (!ready.get(120, TimeUnit.SECONDS)) {
+    ServiceProcess service = new ServiceProcess(builder.start(), port, Map.copyOf(builder.environment()), log);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!service.output().contains("listening on http://")) {
+      if (!service.process.isAlive() || System.nanoTime() > deadline) {
+        service.process.destroyForcibly();
         throw new IllegalStateException("service did not start:\n" + service.output());
       }
-    } catch (Exception e) {
-      service.process.destroyForcibly();
-      throw new IllegalStateException("service did not start: " + e + "\n" + service.output(), e);
+      Thread.sleep(20);
     }
     return service;
   }
@@ -98,9 +82,12 @@ public final class ServiceProcess implements AutoCloseable {
     return token;
   }
 
+  /** Everything the process has written to stdout and stderr so far. */
   public String output() {
-    synchronized (output) {
-      return output.toString();
+    try {
+      return java.nio.file.Files.readString(log, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 

@@ -142,4 +142,52 @@ class ServiceProcessIT {
       assertThat(service.terminate(10)).isZero();
     }
   }
+
+  /**
+   * A stop under load completes within its budget: SIGTERM while sixteen clients keep list queries running (all
+   * allowed to run at once, with a long budget) cancels them, closes the store and exits 0.
+   */
+  @Test
+  void sigtermWhileListQueriesRunStopsWithinItsBudget() throws Exception {
+    Map<String, String> env = Map.of("RATE_LIMIT_PER_SECOND", "0", "MAX_SCANS", "16", "MAX_SCANS_PER_CALLER", "16",
+      "QUERY_BUDGET_MILLIS", "600000");
+    try (ServiceProcess service = ServiceProcess.start(dataDir, env)) {
+      for (int i = 0; i < 5_000; i++) {
+        assertThat(service.post("/managedTenantOperationResults", TestService.body().encode()).statusCode()).isEqualTo(201);
+      }
+      String query = "/managedTenantOperationResults?$count=true&$orderby=lastModifiedDateTime%20desc"
+        + "&$filter=contains(executionInfo,'zz')";
+      java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+      List<Thread> clients = new ArrayList<>();
+      for (int c = 0; c < 16; c++) {
+        Thread client = new Thread(() -> {
+          try {
+            while (service.process.isAlive()) {
+              service.get(query);
+              answered.incrementAndGet();
+            }
+          } catch (Exception stopped) {
+            // the service went away under the client: expected
+          }
+        });
+        client.setDaemon(true);
+        client.start();
+        clients.add(client);
+      }
+      while (answered.get() < 32) {
+        Thread.sleep(10);
+      }
+      long signalled = System.nanoTime();
+      int exit = service.terminate(20);
+      long stopMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - signalled);
+      System.out.printf("stop under list load: exit %d after %d ms (%d list answers before)%n", exit, stopMillis,
+        answered.get());
+      assertThat(exit).as(service.output()).isZero();
+      assertThat(service.output()).contains("\"Stopped\"").doesNotContain("did not finish");
+    }
+    try (ServiceProcess service = ServiceProcess.start(dataDir, Map.of())) {
+      assertThat(service.output()).doesNotContain("recovering");
+      assertThat(service.terminate(10)).isZero();
+    }
+  }
 }
