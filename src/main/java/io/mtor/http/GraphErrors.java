@@ -85,6 +85,9 @@ public final class GraphErrors implements Handler<RoutingContext> {
     } else if (failure instanceof QueryException query) {
       send(ctx, 400, "badRequest", query.getMessage(), query.option(),
         List.of(new Detail("invalidQueryOption", query.getMessage(), query.option())));
+    } else if (failure instanceof InlineRequestValidator.InvalidParameter parameter) {
+      send(ctx, 400, "badRequest", parameter.getMessage(), parameter.name(),
+        SchemaViolations.parameterDetails(parameter.violation().getOutputUnit(), contract, parameter.name()));
     } else if (failure instanceof ValidatorException invalid) {
       validation(ctx, invalid);
     } else if (status == 404 && failure == null && !allowedMethods.apply(ctx.normalizedPath()).isEmpty()) {

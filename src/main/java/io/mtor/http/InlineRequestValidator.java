@@ -80,7 +80,7 @@ final class InlineRequestValidator extends RequestValidatorImpl {
       }
       RequestParameter body = validateBody(operation.getRequestBody(), request);
       return Future.succeededFuture(new ValidatedRequestImpl(Map.of(), headers, path, query, body));
-    } catch (ValidatorException e) {
+    } catch (ValidatorException | InvalidParameter e) {
       return Future.failedFuture(e);
     }
   }
@@ -107,7 +107,26 @@ final class InlineRequestValidator extends RequestValidatorImpl {
       result.checkValidity();
       return new RequestParameterImpl(transformed);
     } catch (JsonSchemaValidationException e) {
-      throw createErrorFromOutputUnitType(parameter, result, e);
+      throw new InvalidParameter(parameter.getName(), createErrorFromOutputUnitType(parameter, result, e));
+    }
+  }
+
+  /** A parameter's value the contract rejects, with the parameter's name for the error's details. */
+  static final class InvalidParameter extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final String name;
+
+    InvalidParameter(String name, io.vertx.openapi.validation.SchemaValidationException cause) {
+      super(cause.getMessage(), cause, false, false);
+      this.name = name;
+    }
+
+    String name() {
+      return name;
+    }
+
+    io.vertx.openapi.validation.SchemaValidationException violation() {
+      return (io.vertx.openapi.validation.SchemaValidationException) getCause();
     }
   }
 

@@ -28,6 +28,17 @@ final class SchemaViolations {
    * @param contract the raw OpenAPI document, whose schema descriptions say what a value should look like
    */
   static List<GraphErrors.Detail> details(OutputUnit root, JsonObject contract) {
+    return details(root, contract, "The request body");
+  }
+
+  /** As {@link #details(OutputUnit, JsonObject)}, for the value of a parameter: the details name it. */
+  static List<GraphErrors.Detail> parameterDetails(OutputUnit root, JsonObject contract, String parameter) {
+    return details(root, contract, parameter).stream()
+      .map(d -> d.target() == null || d.target().isEmpty() ? new GraphErrors.Detail(d.code(), d.message(), parameter) : d)
+      .toList();
+  }
+
+  private static List<GraphErrors.Detail> details(OutputUnit root, JsonObject contract, String subject) {
     List<OutputUnit> all = new ArrayList<>();
     if (root.getErrors() != null) {
       all.addAll(root.getErrors());
@@ -52,7 +63,7 @@ final class SchemaViolations {
       }
       String reason = reason(unit, contract);
       byPointerAndReason.putIfAbsent(pointer + "\u0000" + reason,
-        new GraphErrors.Detail(code(unit), describe(pointer, reason), pointer));
+        new GraphErrors.Detail(code(unit), describe(subject, pointer, reason), pointer));
     }
     return new ArrayList<>(byPointerAndReason.values());
   }
@@ -143,9 +154,9 @@ final class SchemaViolations {
     return null;
   }
 
-  private static String describe(String pointer, String reason) {
+  private static String describe(String subject, String pointer, String reason) {
     if (pointer.isEmpty()) {
-      return "The request body: " + reason + ".";
+      return subject + ": " + reason + ".";
     }
     String property = pointer.substring(1).replace("~1", "/").replace("~0", "~");
     return "The property '" + property + "' " + (reason.startsWith("is ") ? reason : "is invalid: " + reason) + ".";
