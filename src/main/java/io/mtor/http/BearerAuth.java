@@ -10,12 +10,21 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * Requires {@code Authorization: Bearer <token>} and puts the {@link Caller} it speaks for on the context.
  * Failures are 401 {@code InvalidAuthenticationToken} whose message says what is wrong without the token.
+ *
+ * <p>Checking a signature costs CPU (an ECDSA check is about a millisecond), and a client that sends tokens that
+ * fail costs it every time: each client address may fail {@value #FAILURES_PER_SECOND} times a second (bursts of
+ * {@value #FAILURE_BURST}); beyond, tokens the verifier has not already accepted get 429 without a check, while
+ * tokens it has accepted (cached) still pass.
  */
 final class BearerAuth implements Handler<RoutingContext> {
 
   static final String CALLER = Caller.class.getName();
 
+  static final int FAILURES_PER_SECOND = 20;
+  static final int FAILURE_BURST = 100;
+
   private final TokenVerifier verifier;
+  private final Shedding.Buckets failures = new Shedding.Buckets(FAILURES_PER_SECOND, FAILURE_BURST);
 
   BearerAuth(TokenVerifier verifier) {
     this.verifier = verifier;
@@ -33,14 +42,23 @@ final class BearerAuth implements Handler<RoutingContext> {
         "Access token validation failure: the Authorization header must be 'Bearer <token>'."));
       return;
     }
+    String token = header.substring(7).trim();
+    String address = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    if (failures.empty(address) && !verifier.accepted(token)) {
+      ctx.fail(ResultException.throttled("Too many failed authentications from this address; retry later."));
+      return;
+    }
     // The verifier requires and checks tid (a GUID under tenant isolation), so a caller always has a tenant.
-    verifier.verify(header.substring(7).trim())
+    verifier.verify(token)
       .onSuccess(caller -> {
         ctx.put(CALLER, caller);
         ctx.next();
       })
-      .onFailure(e -> ctx.fail(ResultException.unauthenticated("Access token validation failure: "
-        + (e instanceof TokenVerifier.Rejected ? e.getMessage() : "the token could not be checked") + ".")));
+      .onFailure(e -> {
+        failures.take(address);
+        ctx.fail(ResultException.unauthenticated("Access token validation failure: "
+          + (e instanceof TokenVerifier.Rejected ? e.getMessage() : "the token could not be checked") + "."));
+      });
   }
 
   /** Reads need Read.All or ReadWrite.All; writes need ReadWrite.All. */

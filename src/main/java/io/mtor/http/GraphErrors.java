@@ -74,6 +74,11 @@ public final class GraphErrors implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     int status = ctx.statusCode();
+    if (failure instanceof io.vertx.core.http.HttpClosedException || ctx.response().closed()) {
+      // The client went away: nobody to answer, and not the service's failure.
+      LOG.debug("request-id {}: the client closed the connection", RequestIds.requestId(ctx));
+      return;
+    }
     if (failure instanceof HttpException http) {
       status = http.getStatusCode();
       if (http.getCause() != null) {

@@ -46,19 +46,9 @@ public final class Shedding {
    * {@code ratePerSecond} tokens a second, up to {@code burst} saved.
    */
   static Handler<RoutingContext> ratePerCaller(int ratePerSecond, int burst) {
-    ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+    Buckets buckets = new Buckets(ratePerSecond, burst);
     return ctx -> {
-      String key = callerKey(ctx);
-      if (buckets.size() > MAX_CALLERS) {
-        long stale = System.nanoTime() - 60_000_000_000L;
-        buckets.values().removeIf(bucket -> bucket.updated < stale);
-        if (buckets.size() > MAX_CALLERS) {
-          // So many callers active within a minute: forget them all rather than grow (each starts with a full burst).
-          buckets.clear();
-        }
-      }
-      Bucket bucket = buckets.computeIfAbsent(key, k -> new Bucket(burst));
-      double wait = bucket.take(ratePerSecond, burst);
+      double wait = buckets.take(callerKey(ctx));
       if (wait > 0) {
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, String.valueOf((long) Math.ceil(wait)));
         GraphErrors.send(ctx, 429, "tooManyRequests", "Too many requests from this caller (limit " + ratePerSecond
@@ -67,6 +57,41 @@ public final class Shedding {
       }
       ctx.next();
     };
+  }
+
+  /** Token buckets by key, forgetting idle keys so that their number stays bounded. */
+  static final class Buckets {
+    private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final int ratePerSecond;
+    private final int burst;
+
+    Buckets(int ratePerSecond, int burst) {
+      this.ratePerSecond = ratePerSecond;
+      this.burst = burst;
+    }
+
+    /** Takes a token from {@code key}'s bucket; returns 0, or the seconds until one is available. */
+    double take(String key) {
+      return bucket(key).take(ratePerSecond, burst);
+    }
+
+    /** Whether {@code key}'s bucket is empty now (takes nothing). */
+    boolean empty(String key) {
+      Bucket bucket = buckets.get(key);
+      return bucket != null && bucket.peek(ratePerSecond, burst) < 1;
+    }
+
+    private Bucket bucket(String key) {
+      if (buckets.size() > MAX_CALLERS) {
+        long stale = System.nanoTime() - 60_000_000_000L;
+        buckets.values().removeIf(bucket -> bucket.updated < stale);
+        if (buckets.size() > MAX_CALLERS) {
+          // So many keys active within a minute: forget them all rather than grow (each starts with a full burst).
+          buckets.clear();
+        }
+      }
+      return buckets.computeIfAbsent(key, k -> new Bucket(burst));
+    }
   }
 
   /** Who a request counts against: the token's tenant and user or app when there is one, else the client address. */
@@ -84,6 +109,11 @@ public final class Shedding {
 
     Bucket(int burst) {
       this.tokens = burst;
+    }
+
+    /** The tokens there are now. */
+    synchronized double peek(int ratePerSecond, int burst) {
+      return Math.min(burst, tokens + (System.nanoTime() - updated) / 1e9 * ratePerSecond);
     }
 
     /** Takes a token; returns 0, or the seconds until one is available. */

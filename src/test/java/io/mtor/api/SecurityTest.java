@@ -161,6 +161,27 @@ class SecurityTest {
   }
 
   @Test
+  void anAddressThatKeepsFailingAuthenticationIsThrottledWithoutCostingSignatureChecks() {
+    assertThat(get(tokenA, COLLECTION).statusCode()).isEqualTo(200);
+    String forged = tokenA.substring(0, tokenA.lastIndexOf('.') + 1) + "A".repeat(86);
+    int unauthorized = 0;
+    int throttled = 0;
+    for (int i = 0; i < 300; i++) {
+      HttpResponse<Buffer> answer = get(forged, COLLECTION);
+      if (answer.statusCode() == 401) {
+        unauthorized++;
+      } else if (answer.statusCode() == 429) {
+        throttled++;
+        assertThat(answer.getHeader("Retry-After")).isNotNull();
+      }
+    }
+    assertThat(unauthorized + throttled).isEqualTo(300);
+    assertThat(throttled).isPositive();
+    // A token the service has already accepted still works from that address.
+    assertThat(get(tokenA, COLLECTION).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aSkipBeyondTheContractsBoundIsA400() {
     HttpResponse<Buffer> answer = get(readOnlyB, COLLECTION + "?$skip=40000&$count=true");
     assertThat(answer.statusCode()).isEqualTo(400);
