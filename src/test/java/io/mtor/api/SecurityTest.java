@@ -448,6 +448,42 @@ class SecurityTest {
     assertThat(forgedForward.statusCode()).isEqualTo(421);
   }
 
+  // What held in the attack stays held: a header cannot break out of its log line or its echo.
+
+  @Test
+  void aClientRequestIdCannotBreakOutOfTheLogLineOrTheResponse() throws Exception {
+    ListAppender<ILoggingEvent> requests = new ListAppender<>();
+    requests.start();
+    Logger requestLog = (Logger) LoggerFactory.getLogger("io.mtor.requests");
+    requestLog.addAppender(requests);
+    String hostile = "x\"},{\"status\":\"999\"},{\"tenant\":\"evil";
+    HttpResponse<Buffer> answer;
+    try {
+      answer = service.client.get(COLLECTION).putHeader("Authorization", "Bearer " + tokenA)
+        .putHeader("client-request-id", hostile).send().await();
+    } finally {
+      requestLog.detachAppender(requests);
+    }
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.getHeader("client-request-id")).isEqualTo(hostile);
+    ch.qos.logback.classic.encoder.JsonEncoder encoder = new ch.qos.logback.classic.encoder.JsonEncoder();
+    encoder.setContext(requestLog.getLoggerContext());
+    encoder.start();
+    assertThat(requests.list).hasSize(1);
+    String line = new String(encoder.encode(requests.list.get(0)), StandardCharsets.UTF_8).trim();
+    assertThat(line).doesNotContain("\n");
+    JsonArray fields = new JsonObject(line).getJsonArray("kvpList");
+    JsonObject merged = new JsonObject();
+    fields.forEach(field -> merged.mergeIn((JsonObject) field));
+    assertThat(merged.getString("clientRequestId")).isEqualTo(hostile);
+    assertThat(merged.getString("status")).isEqualTo("200");
+    assertThat(merged.getString("tenant")).isEqualTo(TENANT_A);
+    // Control characters are never echoed: the HTTP codec refuses such a header (400, a Graph error).
+    String raw = LimitsTest.raw(service.port(), "GET " + COLLECTION + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+      + tokenA + "\r\nclient-request-id: a\u0001b\r\n\r\n", 5_000);
+    assertThat(raw).startsWith("HTTP/1.1 400").contains("\"badRequest\"").doesNotContain("\u0001");
+  }
+
   // 9. What anyone may read says nothing about the records.
 
   @Test
