@@ -48,7 +48,12 @@ public final class TestService {
   }
 
   public static Future<TestService> start(Vertx vertx, ServiceConfig config) {
-    ServiceVerticle verticle = new ServiceVerticle();
+    return start(vertx, config, java.time.Clock.systemUTC());
+  }
+
+  /** A service whose records, events and token checks take their time from {@code clock}. */
+  public static Future<TestService> start(Vertx vertx, ServiceConfig config, java.time.Clock clock) {
+    ServiceVerticle verticle = new ServiceVerticle(clock);
     return vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config.toJson()))
       .map(id -> new TestService(vertx, config, verticle, id));
   }

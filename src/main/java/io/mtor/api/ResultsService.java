@@ -1,5 +1,6 @@
 package io.mtor.api;
 
+import io.mtor.app.ResultsApplication;
 import io.mtor.audit.AuditVerticle;
 import io.mtor.auth.TokenVerifier;
 import io.mtor.events.ResultEvents;
@@ -27,6 +28,7 @@ import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -58,6 +60,7 @@ public final class ResultsService {
   private final Vertx vertx;
   private final ServiceConfig config;
   private final OperationResultStore store;
+  private final Clock clock;
   private final List<String> deployments = new ArrayList<>();
   private MessageConsumer<JsonObject> acknowledgements;
   private Router resource;
@@ -71,17 +74,23 @@ public final class ResultsService {
   private long syncTimer = -1;
   private boolean redelivering;
 
-  private ResultsService(Vertx vertx, ServiceConfig config, OperationResultStore store) {
+  private ResultsService(Vertx vertx, ServiceConfig config, OperationResultStore store, Clock clock) {
     this.vertx = vertx;
     this.config = config;
     this.store = store;
+    this.clock = clock;
   }
 
   /** Opens the store (recovering it after a crash), starts the audit trail and replays what it missed. */
   public static Future<ResultsService> start(Vertx vertx, ServiceConfig config) {
+    return start(vertx, config, Clock.systemUTC());
+  }
+
+  /** As {@link #start(Vertx, ServiceConfig)}, with the clock that timestamps records and events (tests set it). */
+  public static Future<ResultsService> start(Vertx vertx, ServiceConfig config, Clock clock) {
     return vertx.executeBlocking(() -> OperationResultStore.open(config.storeOptions()))
       .compose(store -> {
-        ResultsService service = new ResultsService(vertx, config, store);
+        ResultsService service = new ResultsService(vertx, config, store, clock);
         return service.init().map(service)
           .recover(e -> service.close().transform(closed -> Future.<ResultsService>failedFuture(e)));
       });
@@ -104,7 +113,7 @@ public final class ResultsService {
           return null;
         });
     Future<Void> auth = !config.auth().enabled() ? Future.succeededFuture()
-      : TokenVerifier.create(vertx, config.auth(), config.dataDir()).map(created -> {
+      : TokenVerifier.create(vertx, config.auth(), config.dataDir(), clock).map(created -> {
         verifier = created;
         return null;
       });
@@ -121,7 +130,8 @@ public final class ResultsService {
       .compose(v -> audit)
       .compose(v -> Future.all(options, skipTokens))
       .compose(v -> ResultsResource.errors(vertx, options.result()))
-      .compose(errors -> ResultsResource.router(vertx, store, options.result(), verifier, scans, skipTokens.result())
+      .compose(errors -> ResultsResource.router(vertx, new ResultsApplication(store, vertx.eventBus(), clock,
+          isolated()), store, options.result(), verifier, scans, skipTokens.result())
         .map(router -> {
           resource = router;
           application = application(router, errors);
@@ -151,8 +161,13 @@ public final class ResultsService {
    * the scheme it was started with ({@value #KEY_SCHEME_FILE}); starting it with the other scheme while it holds
    * records would hide them, so that start fails and says what to do.
    */
+  /** Whether callers are confined to their own tenant's records and ids: authentication on and isolation on. */
+  private boolean isolated() {
+    return verifier != null && config.auth().tenantIsolation();
+  }
+
   private Future<Void> checkKeyScheme() {
-    String scheme = ResultsResource.isolated(verifier) ? "tenant" : "global";
+    String scheme = isolated() ? "tenant" : "global";
     return vertx.executeBlocking(() -> {
       java.nio.file.Path file = config.dataDir().resolve(KEY_SCHEME_FILE);
       String stored = java.nio.file.Files.exists(file)

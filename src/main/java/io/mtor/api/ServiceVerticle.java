@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -33,15 +34,26 @@ public final class ServiceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ServiceVerticle.class);
 
   private final List<String> servers = new ArrayList<>();
+  private final Clock clock;
   private ResultsService service;
   private int port;
   private HttpServer opsServer;
   private int opsPort;
 
+  /** The service on the system clock. */
+  public ServiceVerticle() {
+    this(Clock.systemUTC());
+  }
+
+  /** The service with the clock that timestamps records and events (tests move it instead of sleeping). */
+  public ServiceVerticle(Clock clock) {
+    this.clock = clock;
+  }
+
   @Override
   public Future<?> start() {
     ServiceConfig config = ServiceConfig.fromJson(config());
-    return ResultsService.start(vertx, config)
+    return ResultsService.start(vertx, config, clock)
       .compose(started -> {
         service = started;
         return operationsServer(config);

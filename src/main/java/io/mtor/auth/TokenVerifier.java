@@ -17,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
@@ -83,6 +84,7 @@ public final class TokenVerifier {
   static final String BAD_TENANT = "the token's tenant (tid) is not valid";
 
   private final Vertx vertx;
+  private final Clock clock;
   private final AuthSettings settings;
   private final List<JsonObject> localKeys;
   private final List<PubSecKeyOptions> pemKeys;
@@ -102,7 +104,9 @@ public final class TokenVerifier {
   private volatile long fetchedAt;
   private long timer = -1;
 
-  private TokenVerifier(Vertx vertx, AuthSettings settings, List<JsonObject> localKeys, List<PubSecKeyOptions> pemKeys) {
+  private TokenVerifier(Vertx vertx, AuthSettings settings, List<JsonObject> localKeys, List<PubSecKeyOptions> pemKeys,
+                        Clock clock) {
+    this.clock = clock;
     this.vertx = vertx;
     this.settings = settings;
     this.localKeys = localKeys;
@@ -115,6 +119,11 @@ public final class TokenVerifier {
    * unsigned tokens.
    */
   public static Future<TokenVerifier> create(Vertx vertx, AuthSettings settings, Path dataDir) {
+    return create(vertx, settings, dataDir, Clock.systemUTC());
+  }
+
+  /** As {@link #create(Vertx, AuthSettings, Path)}, with the clock that decides expiry and refetching. */
+  public static Future<TokenVerifier> create(Vertx vertx, AuthSettings settings, Path dataDir, Clock clock) {
     return vertx.executeBlocking(() -> {
       List<JsonObject> jwks = new ArrayList<>();
       List<PubSecKeyOptions> pems = new ArrayList<>();
@@ -124,7 +133,7 @@ public final class TokenVerifier {
       if (settings.jwksFile() != null) {
         readKeyFile(Path.of(settings.jwksFile()), jwks, pems);
       }
-      return new TokenVerifier(vertx, settings, jwks, pems);
+      return new TokenVerifier(vertx, settings, jwks, pems, clock);
     }).compose(verifier -> verifier.refresh().map(verifier)).compose(verifier -> {
       if (verifier.auth.get() == null) {
         return Future.failedFuture(new IllegalStateException("auth.enabled is true but no key is trusted: set "
@@ -196,7 +205,7 @@ public final class TokenVerifier {
         return Future.succeededFuture(keys);
       });
     return remote.map(keys -> {
-      fetchedAt = System.currentTimeMillis();
+      fetchedAt = clock.millis();
       List<JsonObject> all = new ArrayList<>(localKeys);
       all.addAll(keys);
       if (all.isEmpty() && pemKeys.isEmpty()) {
@@ -225,7 +234,7 @@ public final class TokenVerifier {
   /** Whether {@code token} was verified lately and is still valid: {@link #verify} answers it without a check. */
   public boolean accepted(String token) {
     Verified hit = verified.get(token);
-    return hit != null && hit.untilMillis() > System.currentTimeMillis();
+    return hit != null && hit.untilMillis() > clock.millis();
   }
 
   public Future<Caller> verify(String token) {
@@ -233,7 +242,7 @@ public final class TokenVerifier {
       return Future.failedFuture(new Rejected(TOO_LARGE));
     }
     Verified hit = verified.get(token);
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     if (hit != null && hit.untilMillis() > now) {
       return Future.succeededFuture(hit.caller());
     }
@@ -243,7 +252,7 @@ public final class TokenVerifier {
     }
     return authenticate(token).recover(e -> {
       if (e instanceof NoSuchKeyIdException && settings.jwksUrl() != null
-        && System.currentTimeMillis() - fetchedAt > REFETCH_AFTER_MILLIS) {
+        && clock.millis() - fetchedAt > REFETCH_AFTER_MILLIS) {
         // Perhaps the keys rotated: read them again, once, and retry.
         return refresh().compose(v -> authenticate(token));
       }

@@ -26,6 +26,8 @@ public final class OperationResults {
   public static final String ID = "id";
   public static final String CREATED = "createdDateTime";
   public static final String LAST_MODIFIED = "lastModifiedDateTime";
+  /** The tenant a record belongs to: tenant isolation confines callers to theirs. */
+  public static final String PARTNER_TENANT = "partnerTenantId";
 
   private static final Set<String> GUID_PROPERTIES = Set.of("partnerTenantId", "partnerUserId", "targetTenantId",
     "requestId");
@@ -43,15 +45,20 @@ public final class OperationResults {
 
   /**
    * Builds the entity to store from a create body that the contract has already validated: the server's
-   * id (unless the client sent one), timestamps and type, GUIDs in lowercase, properties in a fixed order.
+   * id (unless the client sent one), timestamps ({@code timestamp}, as {@link #timestamp} writes it) and type,
+   * GUIDs in lowercase, properties in a fixed order.
    */
   public static JsonObject newEntity(JsonObject body, Instant now) {
+    return newEntity(body, timestamp(now));
+  }
+
+  /** As {@link #newEntity(JsonObject, Instant)}, with the time already written as {@link #timestamp} writes it. */
+  public static JsonObject newEntity(JsonObject body, String timestamp) {
     String id = body.getString(ID);
-    String timestamp = timestamp(now);
     return new JsonObject()
       .put("@odata.type", ODATA_TYPE)
       .put(ID, id != null ? id : newGuid())
-      .put("partnerTenantId", guid(body.getString("partnerTenantId")))
+      .put(PARTNER_TENANT, guid(body.getString(PARTNER_TENANT)))
       .put("partnerUserId", guid(body.getString("partnerUserId")))
       .put("targetTenantId", guid(body.getString("targetTenantId")))
       .put("managedTenantOperationId", body.getString("managedTenantOperationId"))
@@ -66,9 +73,9 @@ public final class OperationResults {
 
   /**
    * The entity after an update that the contract has already validated: the given properties replace the
-   * stored ones (GUIDs in lowercase), {@code lastModifiedDateTime} moves to {@code now}, the rest stays.
+   * stored ones (GUIDs in lowercase), {@code lastModifiedDateTime} moves to {@code timestamp}, the rest stays.
    */
-  public static JsonObject updated(JsonObject stored, JsonObject patch, Instant now) {
+  public static JsonObject updated(JsonObject stored, JsonObject patch, String timestamp) {
     JsonObject entity = stored.copy();
     for (Map.Entry<String, Object> property : patch) {
       if (property.getKey().startsWith("@")) {
@@ -77,7 +84,7 @@ public final class OperationResults {
       Object value = property.getValue();
       entity.put(property.getKey(), GUID_PROPERTIES.contains(property.getKey()) ? guid((String) value) : value);
     }
-    return entity.put(LAST_MODIFIED, timestamp(now));
+    return entity.put(LAST_MODIFIED, timestamp);
   }
 
   /** The values of the {@link #INDEXED} properties. */

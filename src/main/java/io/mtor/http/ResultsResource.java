@@ -1,19 +1,18 @@
 package io.mtor.http;
 
-import io.mtor.auth.Caller;
 import io.mtor.auth.TokenVerifier;
 import io.mtor.domain.OperationResults;
 import io.mtor.domain.StoredJson;
+import io.mtor.app.ResultsApplication;
+import io.mtor.app.Stored;
+import io.mtor.domain.EntityTags;
 import io.mtor.domain.ResultException;
-import io.mtor.events.ResultEvent;
-import io.mtor.events.ResultEvents;
 import io.mtor.query.QueryException;
 import io.mtor.query.QueryOptions;
 import io.mtor.store.OperationResultStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -39,7 +38,6 @@ import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -71,28 +69,22 @@ public final class ResultsResource {
   }
 
   private static final String COLLECTION = "/" + OperationResults.ENTITY_SET;
-  private static final String PARTNER_TENANT = "partnerTenantId";
   private static final String ODATA_ENTITY_ID = "OData-EntityId";
   private static final String PREFERENCE_APPLIED = "Preference-Applied";
   private static final String ODATA_VERSION = "OData-Version";
 
-  /** Attempts of an unconditional update or delete that races with other writes of the same record. */
-  private static final int WRITE_ATTEMPTS = 8;
 
+  private final ResultsApplication results;
   private final OperationResultStore store;
   private final HttpOptions options;
-  private final EventBus eventBus;
-  /** Whether callers see only their own tenant's records. */
-  private final boolean isolation;
   private final Scans scans;
   private final SkipTokens skipTokens;
 
-  private ResultsResource(Vertx vertx, OperationResultStore store, HttpOptions options, boolean isolation, Scans scans,
+  private ResultsResource(ResultsApplication results, OperationResultStore store, HttpOptions options, Scans scans,
                           SkipTokens skipTokens) {
+    this.results = results;
     this.store = store;
     this.options = options;
-    this.eventBus = vertx.eventBus();
-    this.isolation = isolation;
     this.scans = scans;
     this.skipTokens = skipTokens;
   }
@@ -102,10 +94,10 @@ public final class ResultsResource {
    * is respected: Vert.x runs only the first one) and its own error mapper, so it can be mounted with
    * {@code subRouter} under any path.
    */
-  public static Future<Router> router(Vertx vertx, OperationResultStore store, HttpOptions options,
-                                      TokenVerifier verifier, Scans scans, SkipTokens skipTokens) {
+  public static Future<Router> router(Vertx vertx, ResultsApplication results, OperationResultStore store,
+                                      HttpOptions options, TokenVerifier verifier, Scans scans, SkipTokens skipTokens) {
     return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
-      ResultsResource resource = new ResultsResource(vertx, store, options, isolated(verifier), scans, skipTokens);
+      ResultsResource resource = new ResultsResource(results, store, options, scans, skipTokens);
       GraphErrors errors = errors(contract, options);
       RouterBuilder builder = RouterBuilder.create(vertx, contract)
         .rootHandler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
@@ -156,78 +148,48 @@ public final class ResultsResource {
       .orElse(Set.of()), contract.getRawContract());
   }
 
-  /** Whether callers are confined to their own tenant's records (and ids): auth on and isolation on. */
-  public static boolean isolated(TokenVerifier verifier) {
-    return verifier != null && verifier.settings().tenantIsolation();
-  }
-
-  /**
-   * The store key of a record: with tenant isolation, ids are scoped to the caller's tenant ({@code tenant/id}), so
-   * that two tenants may use the same id and neither can learn that the other did; without, the id itself.
-   */
-  private String key(RoutingContext ctx, String id) {
-    String tenant = callerTenant(ctx);
-    return tenant == null ? id : tenant + "/" + id;
+  /** What the application service needs to know of the request: who asks, and the request's ids. */
+  private static ResultsApplication.Request request(RoutingContext ctx) {
+    return new ResultsApplication.Request(ctx.get(BearerAuth.CALLER), RequestIds.requestId(ctx),
+      RequestIds.clientRequestId(ctx));
   }
 
   private void createResult(RoutingContext ctx) {
     ValidatedRequest request = ctx.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
-    JsonObject body = request.getBody().getJsonObject();
-    String tenant = callerTenant(ctx);
-    if (tenant != null && !tenant.equalsIgnoreCase(body.getString(PARTNER_TENANT))) {
-      ctx.fail(ResultException.forbidden("A caller can create records only for its own tenant: partnerTenantId must be "
-        + tenant + "."));
-      return;
-    }
-    Instant now = Instant.now();
-    JsonObject entity = OperationResults.newEntity(body, now);
-    String id = entity.getString(OperationResults.ID);
-    byte[] json = entity.toBuffer().getBytes();
-    ResultEvent event = event(ctx, ResultEvents.TYPE_CREATED, now, entity);
-    byte[] eventBytes = event.toBytes(json);
-    // The store runs on the event loop: a warm Chronicle insert of a 600 B record takes ~1.5 us and a get
-    // ~0.5 us on this machine (250k-op loop over a 600k-entry map), well below the cost of a worker hop.
-    try {
-      store.insert(key(ctx, id), json, OperationResults.indexedValues(entity), event.eventId(), eventBytes);
-    } catch (ResultException e) {
-      ctx.fail(e);
-      return;
-    }
-    // Only now is the change durable: tell the subscribers.
-    published(ResultEvents.CREATED, event, eventBytes);
-    String location = baseUrl(ctx) + COLLECTION + "/" + id;
-    ctx.response().putHeader(HttpHeaders.LOCATION, location).putHeader(ODATA_VERSION, "4.0");
-    if (prefersMinimal(ctx.request())) {
-      ctx.response()
-        .putHeader(ODATA_ENTITY_ID, location)
-        .putHeader(PREFERENCE_APPLIED, "return=minimal")
-        .setStatusCode(204)
-        .end();
-    } else {
-      sendEntity(ctx, 201, json);
-    }
+    results.create(request(ctx), request.getBody().getJsonObject())
+      .onSuccess(created -> {
+        String location = baseUrl(ctx) + COLLECTION + "/" + StoredJson.string(created.json(), OperationResults.ID);
+        ctx.response().putHeader(HttpHeaders.LOCATION, location).putHeader(ODATA_VERSION, "4.0");
+        if (prefersMinimal(ctx.request())) {
+          ctx.response()
+            .putHeader(ODATA_ENTITY_ID, location)
+            .putHeader(PREFERENCE_APPLIED, "return=minimal")
+            .setStatusCode(204)
+            .end();
+        } else {
+          sendEntity(ctx, 201, created);
+        }
+      })
+      .onFailure(ctx::fail);
   }
 
   private void getResult(RoutingContext ctx) {
-    String id = ctx.pathParam("id");
-    byte[] json = visible(ctx, store.get(key(ctx, id)));
-    if (json == null) {
-      ctx.fail(ResultException.notFound(id));
-      return;
-    }
-    String etag = OperationResults.etag(json);
-    ctx.response().putHeader(ODATA_VERSION, "4.0");
-    if (EntityTags.matches(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
-      ctx.response().putHeader(HttpHeaders.ETAG, etag).setStatusCode(304).end();
-      return;
-    }
-    sendEntity(ctx, 200, json);
+    results.get(ctx.get(BearerAuth.CALLER), ctx.pathParam("id"))
+      .onSuccess(stored -> {
+        ctx.response().putHeader(ODATA_VERSION, "4.0");
+        if (EntityTags.matches(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), stored.etag())) {
+          ctx.response().putHeader(HttpHeaders.ETAG, stored.etag()).setStatusCode(304).end();
+        } else {
+          sendEntity(ctx, 200, stored);
+        }
+      })
+      .onFailure(ctx::fail);
   }
 
   private void listResults(RoutingContext ctx) {
     QueryOptions query;
     ListQuery.Cursor cursor;
-    String tenant = callerTenant(ctx);
+    String tenant = results.tenantOf(ctx.get(BearerAuth.CALLER));
     String binding = binding(ctx, tenant);
     try {
       query = QueryOptions.parse(queryParameters(ctx), options.defaultPageSize(), options.maxPageSize());
@@ -302,141 +264,33 @@ public final class ResultsResource {
 
   private void updateResult(RoutingContext ctx) {
     ValidatedRequest request = ctx.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
-    JsonObject patch = request.getBody().getJsonObject();
-    String id = ctx.pathParam("id");
-    String ifMatch = ctx.request().getHeader(HttpHeaders.IF_MATCH);
-    String tenant = callerTenant(ctx);
-    if (tenant != null && patch.containsKey(PARTNER_TENANT) && !tenant.equalsIgnoreCase(patch.getString(PARTNER_TENANT))) {
-      ctx.fail(ResultException.forbidden("A record cannot be moved to another tenant: partnerTenantId must stay " + tenant + "."));
-      return;
-    }
-    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      byte[] stored = writable(ctx, id, ifMatch);
-      if (stored == null) {
-        return;
-      }
-      JsonObject before = new JsonObject(Buffer.buffer(stored));
-      Instant now = Instant.now();
-      JsonObject after = OperationResults.updated(before, patch, now);
-      byte[] json = after.toBuffer().getBytes();
-      ResultEvent event = event(ctx, ResultEvents.TYPE_UPDATED, now, after);
-      byte[] eventBytes = event.toBytes(json);
-      boolean replaced;
-      try {
-        replaced = store.replace(key(ctx, id), stored, json, OperationResults.indexedValues(before),
-          OperationResults.indexedValues(after), event.eventId(), eventBytes);
-      } catch (ResultException e) {
-        ctx.fail(e);
-        return;
-      }
-      if (replaced) {
-        published(ResultEvents.UPDATED, event, eventBytes);
+    results.update(request(ctx), ctx.pathParam("id"), ctx.request().getHeader(HttpHeaders.IF_MATCH),
+        request.getBody().getJsonObject())
+      .onSuccess(updated -> {
         ctx.response().putHeader(ODATA_VERSION, "4.0");
         if (prefersMinimal(ctx.request())) {
-          ctx.response().putHeader(HttpHeaders.ETAG, OperationResults.etag(json))
+          ctx.response().putHeader(HttpHeaders.ETAG, updated.etag())
             .putHeader(PREFERENCE_APPLIED, "return=minimal").setStatusCode(204).end();
         } else {
-          sendEntity(ctx, 200, json);
+          sendEntity(ctx, 200, updated);
         }
-        return;
-      }
-      if (ifMatch != null) {
-        // Someone else's write came first: the client's version is stale.
-        ctx.fail(ResultException.preconditionFailed(id));
-        return;
-      }
-    }
-    ctx.fail(ResultException.preconditionFailed(id));
+      })
+      .onFailure(ctx::fail);
   }
 
   private void deleteResult(RoutingContext ctx) {
-    String id = ctx.pathParam("id");
-    String ifMatch = ctx.request().getHeader(HttpHeaders.IF_MATCH);
-    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      byte[] stored = writable(ctx, id, ifMatch);
-      if (stored == null) {
-        return;
-      }
-      JsonObject before = new JsonObject(Buffer.buffer(stored));
-      ResultEvent event = event(ctx, ResultEvents.TYPE_DELETED, Instant.now(), before);
-      byte[] eventBytes = event.toBytes(stored);
-      boolean removed;
-      try {
-        removed = store.remove(key(ctx, id), stored, OperationResults.indexedValues(before), event.eventId(), eventBytes);
-      } catch (ResultException e) {
-        ctx.fail(e);
-        return;
-      }
-      if (removed) {
-        published(ResultEvents.DELETED, event, eventBytes);
-        ctx.response().setStatusCode(204).end();
-        return;
-      }
-      if (ifMatch != null) {
-        ctx.fail(ResultException.preconditionFailed(id));
-        return;
-      }
-    }
-    ctx.fail(ResultException.preconditionFailed(id));
-  }
-
-  /**
-   * The record as the caller may change it, or null after failing the request: absent or another tenant's
-   * (404), or not the version {@code If-Match} names (412).
-   */
-  private byte[] writable(RoutingContext ctx, String id, String ifMatch) {
-    byte[] stored = visible(ctx, store.get(key(ctx, id)));
-    if (stored == null) {
-      ctx.fail(ResultException.notFound(id));
-      return null;
-    }
-    if (ifMatch != null && !EntityTags.matches(ifMatch, OperationResults.etag(stored))) {
-      ctx.fail(ResultException.preconditionFailed(id));
-      return null;
-    }
-    return stored;
-  }
-
-  /**
-   * Tells the subscribers of a stored change ({@code address}: a JSON object each) and the service's audit
-   * trail (the event's bytes as the outbox holds them, so that they are not encoded again).
-   */
-  private void published(String address, ResultEvent event, byte[] eventBytes) {
-    eventBus.publish(address, event.toJson());
-    eventBus.publish(ResultEvents.AUDIT_TRAIL, Buffer.buffer(eventBytes));
-    Meters.change(event.eventType());
-  }
-
-  private static ResultEvent event(RoutingContext ctx, String type, Instant now, JsonObject resource) {
-    Caller caller = ctx.get(BearerAuth.CALLER);
-    return new ResultEvent(OperationResults.newGuid(), type, OperationResults.timestamp(now), RequestIds.requestId(ctx),
-      RequestIds.clientRequestId(ctx), caller == null ? null : caller.toJson(), resource);
-  }
-
-  /** The tenant the caller is confined to, or null when isolation is off (or there is no caller). */
-  private String callerTenant(RoutingContext ctx) {
-    Caller caller = ctx.get(BearerAuth.CALLER);
-    return isolation && caller != null ? caller.tenantId().toLowerCase(java.util.Locale.ROOT) : null;
-  }
-
-  /**
-   * The stored record if the caller may see it. Another tenant's record is as good as absent: answering
-   * 403 would tell the caller that it exists.
-   */
-  private byte[] visible(RoutingContext ctx, byte[] stored) {
-    String tenant = callerTenant(ctx);
-    if (stored == null || tenant == null) {
-      return stored;
-    }
-    return tenant.equals(StoredJson.string(stored, PARTNER_TENANT)) ? stored : null;
+    results.delete(request(ctx), ctx.pathParam("id"), ctx.request().getHeader(HttpHeaders.IF_MATCH))
+      .onSuccess(deleted -> ctx.response().setStatusCode(204).end())
+      .onFailure(ctx::fail);
   }
 
   /**
    * Writes the stored JSON with {@code @odata.context} and {@code @odata.etag} spliced in front, without
    * re-encoding it, and the {@code ETag} header.
    */
-  private void sendEntity(RoutingContext ctx, int status, byte[] json) {
-    String etag = OperationResults.etag(json);
+  private void sendEntity(RoutingContext ctx, int status, Stored stored) {
+    byte[] json = stored.json();
+    String etag = stored.etag();
     byte[] annotations = ("{\"@odata.context\":\"" + baseUrl(ctx) + "/$metadata#" + OperationResults.ENTITY_SET
       + "/$entity\",\"@odata.etag\":\"" + etag.replace("\"", "\\\"") + "\",").getBytes(StandardCharsets.UTF_8);
     Buffer body = Buffer.buffer(annotations.length + json.length).appendBytes(annotations)

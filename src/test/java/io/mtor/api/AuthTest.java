@@ -1,6 +1,7 @@
 package io.mtor.api;
 
 import io.mtor.AuditTrail;
+import io.mtor.TestClock;
 import io.mtor.TestService;
 import io.mtor.auth.Caller;
 import io.mtor.auth.DevSigningKey;
@@ -67,6 +68,7 @@ class AuthTest {
   JWTAuth rsaSigner;
   JWTAuth untrustedSigner;
   TestService service;
+  final TestClock clock = new TestClock();
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
@@ -87,7 +89,7 @@ class AuthTest {
       .put("jwksUrl", "http://127.0.0.1:" + jwksServer.actualPort() + "/discovery/v2.0/keys"))
       // Headers large enough that an oversized token reaches the verifier (and its own bound) instead of a 431.
       .put("limits", new JsonObject().put("maxHeaderBytes", 64 * 1024)));
-    service = TestService.start(vertx, config).await();
+    service = TestService.start(vertx, config, clock).await();
   }
 
   @AfterEach
@@ -422,7 +424,8 @@ class AuthTest {
     assertThat(create(oldToken, TENANT_A).statusCode()).isEqualTo(201);
     published.clear();
     published.add(DevSigningKey.publicJwk(rotated));
-    Thread.sleep(1_100);
+    // The endpoint is read again for an unknown key at most once a second.
+    clock.advance(java.time.Duration.ofMillis(1_100));
     assertThat(create(newToken, TENANT_A).statusCode()).isEqualTo(201);
     assertThat(create(oldToken, TENANT_A).statusCode()).isEqualTo(401);
   }

@@ -1,6 +1,7 @@
 package io.mtor.http;
 
 import io.mtor.AuditTrail;
+import io.mtor.TestClock;
 import io.mtor.TestService;
 import io.mtor.events.ResultEvents;
 import io.vertx.core.Vertx;
@@ -35,11 +36,12 @@ class UpdateDeleteTest {
   Path dataDir;
   TestService service;
   Vertx vertx;
+  final TestClock clock = new TestClock();
 
   @BeforeEach
   void start(Vertx vertx) {
     this.vertx = vertx;
-    service = TestService.start(vertx, TestService.config(dataDir)).await();
+    service = TestService.start(vertx, TestService.config(dataDir), clock).await();
   }
 
   @AfterEach
@@ -69,7 +71,7 @@ class UpdateDeleteTest {
   @Test
   void patchChangesOnlyTheGivenPropertiesAndBumpsLastModified() throws Exception {
     JsonObject created = create();
-    Thread.sleep(2);
+    clock.advance(java.time.Duration.ofMillis(2));
     HttpResponse<Buffer> updated = patch(created.getString("id"), new JsonObject().put("isSuccess", false)
       .put("exception", "Timeout").put("targetTenantId", "AAAAAAAA-0000-4000-8000-000000000001"), null);
     assertThat(updated.statusCode()).as(updated.bodyAsString()).isEqualTo(200);

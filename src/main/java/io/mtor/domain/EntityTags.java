@@ -1,13 +1,13 @@
-package io.mtor.http;
+package io.mtor.domain;
 
 /** {@code If-Match} / {@code If-None-Match} against an entity tag, with weak comparison (RFC 9110 §8.8.3.2). */
-final class EntityTags {
+public final class EntityTags {
 
   private EntityTags() {
   }
 
   /** Whether the header (a list of tags, or {@code *}) names the current tag; false when there is no header. */
-  static boolean matches(String header, String current) {
+  public static boolean matches(String header, String current) {
     if (header == null) {
       return false;
     }
