@@ -345,120 +345,118 @@ class AbuseIT {
   }
 
   private static void fairAndStoppable(ServiceProcess service) throws Exception {
-    {
-      String writeA = service.token(TENANT_A, READ_WRITE);
-      String readA = service.token(TENANT_A, READ);
-      String writeB = service.token(TENANT_B, READ_WRITE);
-      String readB = service.token(TENANT_B, READ);
+    String writeA = service.token(TENANT_A, READ_WRITE);
+    String readA = service.token(TENANT_A, READ);
+    String writeB = service.token(TENANT_B, READ_WRITE);
+    String readB = service.token(TENANT_B, READ);
 
-      long loadStart = System.nanoTime();
-      load(service, writeA, RECORDS);
-      System.out.printf("AbuseIT: loaded %,d records of tenant A in %.1f s%n", RECORDS, (System.nanoTime() - loadStart) / 1e9);
-      HttpResponse<String> createdB = send(service, "POST", COLLECTION, writeB, record(TENANT_B, 0).encode());
-      assertThat(createdB.statusCode()).as(createdB.body()).isEqualTo(201);
-      String idB = new JsonObject(createdB.body()).getString("id");
+    long loadStart = System.nanoTime();
+    load(service, writeA, RECORDS);
+    System.out.printf("AbuseIT: loaded %,d records of tenant A in %.1f s%n", RECORDS, (System.nanoTime() - loadStart) / 1e9);
+    HttpResponse<String> createdB = send(service, "POST", COLLECTION, writeB, record(TENANT_B, 0).encode());
+    assertThat(createdB.statusCode()).as(createdB.body()).isEqualTo(201);
+    String idB = new JsonObject(createdB.body()).getString("id");
 
-      // The query alone: what one costs, and that it answers what it should.
-      long alone = System.nanoTime();
-      HttpResponse<String> one = send(service, "GET", EXPENSIVE, readA, null);
-      System.out.printf("AbuseIT: the expensive query alone: %d in %d ms%n", one.statusCode(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - alone));
-      assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
-      assertThat(new JsonObject(one.body()).getLong("@odata.count")).isEqualTo(RECORDS);
-      assertThat(new JsonObject(one.body()).getJsonArray("value")).hasSize(100);
+    // The query alone: what one costs, and that it answers what it should.
+    long alone = System.nanoTime();
+    HttpResponse<String> one = send(service, "GET", EXPENSIVE, readA, null);
+    System.out.printf("AbuseIT: the expensive query alone: %d in %d ms%n", one.statusCode(),
+      TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - alone));
+    assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
+    assertThat(new JsonObject(one.body()).getLong("@odata.count")).isEqualTo(RECORDS);
+    assertThat(new JsonObject(one.body()).getJsonArray("value")).hasSize(100);
 
-      // 16 clients of tenant A hammer the query for 10 s while B reads its record.
-      String request = get(service.port, EXPENSIVE, readA);
-      Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
-      ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
-      long hammerEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      Conn[] conns = new Conn[16];
-      CountDownLatch sent = new CountDownLatch(conns.length);
-      List<Thread> clients = new ArrayList<>();
-      for (int c = 0; c < conns.length; c++) {
-        int me = c;
-        Thread client = new Thread(() -> {
-          try {
-            hammer(service.port, request, hammerEnd, statuses, wrong, conns, me);
-            // The last request, left in flight: the test closes the connection under it.
-            conns[me] = reconnectIfNeeded(conns[me], service.port);
-            conns[me].write(request);
-          } catch (IOException | RuntimeException e) {
-            wrong.add("client " + me + ": " + e);
-          } finally {
-            sent.countDown();
-          }
-        }, "client-a-" + c);
-        client.start();
-        clients.add(client);
-      }
-      List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
-      Map<Integer, Integer> statusesB = new ConcurrentHashMap<>();
-      Thread tenantB = new Thread(() -> {
-        String getB = get(service.port, COLLECTION + "/" + idB, readB);
-        Conn conn = null;
-        long start = System.nanoTime();
-        // Paced at one GET every 2 ms (at most 500 a second: under B's own rate limit of 1000).
-        for (int i = 0; System.nanoTime() < hammerEnd; i++) {
-          try {
-            pace(start, i, 2_000_000);
-            conn = reconnectIfNeeded(conn, service.port);
-            long t0 = System.nanoTime();
-            Response r = conn.exchange(getB);
-            latencies.add(System.nanoTime() - t0);
-            statusesB.merge(r.status(), 1, Integer::sum);
-          } catch (IOException | InterruptedException e) {
-            statusesB.merge(-1, 1, Integer::sum);
-            wrong.add("tenant B: " + e);
-            conn = null;
-          }
+    // 16 clients of tenant A hammer the query for 10 s while B reads its record.
+    String request = get(service.port, EXPENSIVE, readA);
+    Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+    ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+    long hammerEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    Conn[] conns = new Conn[16];
+    CountDownLatch sent = new CountDownLatch(conns.length);
+    List<Thread> clients = new ArrayList<>();
+    for (int c = 0; c < conns.length; c++) {
+      int me = c;
+      Thread client = new Thread(() -> {
+        try {
+          hammer(service.port, request, hammerEnd, statuses, wrong, conns, me);
+          // The last request, left in flight: the test closes the connection under it.
+          conns[me] = reconnectIfNeeded(conns[me], service.port);
+          conns[me].write(request);
+        } catch (IOException | RuntimeException e) {
+          wrong.add("client " + me + ": " + e);
+        } finally {
+          sent.countDown();
         }
-        closeQuietly(conn);
-      }, "tenant-b");
-      tenantB.start();
-      tenantB.join();
-      assertThat(sent.await(60, TimeUnit.SECONDS)).as("the 16 clients finished their requests").isTrue();
-
-      // They leave with their last requests in flight: once a query runs, close every connection at once.
-      int runningBefore = 0;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (runningBefore == 0 && System.nanoTime() < deadline) {
-        runningBefore = running(service);
-        Thread.sleep(runningBefore == 0 ? 10 : 0);
-      }
-      for (Conn conn : conns) {
-        closeQuietly(conn);
-      }
-      long left = System.nanoTime();
-      int running = runningBefore;
-      while (running > 0 && System.nanoTime() - left < TimeUnit.SECONDS.toNanos(5)) {
-        Thread.sleep(20);
-        running = running(service);
-      }
-      long stoppedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - left);
-      for (Thread client : clients) {
-        client.join(10_000);
-      }
-
-      List<Long> sorted = new ArrayList<>(latencies);
-      Collections.sort(sorted);
-      System.out.printf("AbuseIT: the 16 clients' answers: %s%n", new java.util.TreeMap<>(statuses));
-      System.out.printf("AbuseIT: tenant B: %,d GETs %s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", sorted.size(),
-        statusesB, percentile(sorted, 50), percentile(sorted, 99), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1) / 1e6);
-      System.out.printf("AbuseIT: %d list queries running when the clients left; %s after %d ms (polled every 20 ms)%n",
-        runningBefore, running == 0 ? "none running" : running + " still running", stoppedMillis);
-
-      assertThat(wrong).as("answers other than 200, or 429/503 with Retry-After, and errors").isEmpty();
-      assertThat(statuses.keySet()).as("statuses of the 16").isSubsetOf(200, 429, 503);
-      assertThat(statuses.getOrDefault(200, 0)).as("answered queries").isPositive();
-      assertThat(statusesB).as("tenant B's GETs").containsOnlyKeys(200);
-      assertThat(runningBefore).as("list queries running when the clients left").isPositive();
-      assertThat(running).as("list queries running 5 s after the clients left").isZero();
-      // The slots are free again: A's query is answered, not refused.
-      HttpResponse<String> again = send(service, "GET", EXPENSIVE, readA, null);
-      assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
-      assertThat(service.terminate(10)).isZero();
+      }, "client-a-" + c);
+      client.start();
+      clients.add(client);
     }
+    List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+    Map<Integer, Integer> statusesB = new ConcurrentHashMap<>();
+    Thread tenantB = new Thread(() -> {
+      String getB = get(service.port, COLLECTION + "/" + idB, readB);
+      Conn conn = null;
+      long start = System.nanoTime();
+      // Paced at one GET every 2 ms (at most 500 a second: under B's own rate limit of 1000).
+      for (int i = 0; System.nanoTime() < hammerEnd; i++) {
+        try {
+          pace(start, i, 2_000_000);
+          conn = reconnectIfNeeded(conn, service.port);
+          long t0 = System.nanoTime();
+          Response r = conn.exchange(getB);
+          latencies.add(System.nanoTime() - t0);
+          statusesB.merge(r.status(), 1, Integer::sum);
+        } catch (IOException | InterruptedException e) {
+          statusesB.merge(-1, 1, Integer::sum);
+          wrong.add("tenant B: " + e);
+          conn = null;
+        }
+      }
+      closeQuietly(conn);
+    }, "tenant-b");
+    tenantB.start();
+    tenantB.join();
+    assertThat(sent.await(60, TimeUnit.SECONDS)).as("the 16 clients finished their requests").isTrue();
+
+    // They leave with their last requests in flight: once a query runs, close every connection at once.
+    int runningBefore = 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (runningBefore == 0 && System.nanoTime() < deadline) {
+      runningBefore = running(service);
+      Thread.sleep(runningBefore == 0 ? 10 : 0);
+    }
+    for (Conn conn : conns) {
+      closeQuietly(conn);
+    }
+    long left = System.nanoTime();
+    int running = runningBefore;
+    while (running > 0 && System.nanoTime() - left < TimeUnit.SECONDS.toNanos(5)) {
+      Thread.sleep(20);
+      running = running(service);
+    }
+    long stoppedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - left);
+    for (Thread client : clients) {
+      client.join(10_000);
+    }
+
+    List<Long> sorted = new ArrayList<>(latencies);
+    Collections.sort(sorted);
+    System.out.printf("AbuseIT: the 16 clients' answers: %s%n", new java.util.TreeMap<>(statuses));
+    System.out.printf("AbuseIT: tenant B: %,d GETs %s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", sorted.size(),
+      statusesB, percentile(sorted, 50), percentile(sorted, 99), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1) / 1e6);
+    System.out.printf("AbuseIT: %d list queries running when the clients left; %s after %d ms (polled every 20 ms)%n",
+      runningBefore, running == 0 ? "none running" : running + " still running", stoppedMillis);
+
+    assertThat(wrong).as("answers other than 200, or 429/503 with Retry-After, and errors").isEmpty();
+    assertThat(statuses.keySet()).as("statuses of the 16").isSubsetOf(200, 429, 503);
+    assertThat(statuses.getOrDefault(200, 0)).as("answered queries").isPositive();
+    assertThat(statusesB).as("tenant B's GETs").containsOnlyKeys(200);
+    assertThat(runningBefore).as("list queries running when the clients left").isPositive();
+    assertThat(running).as("list queries running 5 s after the clients left").isZero();
+    // The slots are free again: A's query is answered, not refused.
+    HttpResponse<String> again = send(service, "GET", EXPENSIVE, readA, null);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertThat(service.terminate(10)).isZero();
   }
 
   /**
