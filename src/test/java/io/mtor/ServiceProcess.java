@@ -24,6 +24,7 @@ public final class ServiceProcess implements AutoCloseable {
   public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final Map<String, String> env;
   private String token;
+  private int opsPort;
 
   private ServiceProcess(Process process, int port, Map<String, String> env, Path log) {
     this.process = process;
@@ -70,16 +71,53 @@ public final class ServiceProcess implements AutoCloseable {
   /** A token from {@code scripts/token}, with the service's environment (so the same data folder and key). */
   public synchronized String token() throws IOException, InterruptedException {
     if (token == null) {
-      ProcessBuilder builder = new ProcessBuilder("scripts/token", "--tenant", DevToken.DEV_TENANT);
-      builder.environment().putAll(env);
-      Process script = builder.redirectError(ProcessBuilder.Redirect.DISCARD).start();
-      String out = new String(script.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (script.waitFor() != 0 || out.isEmpty()) {
-        throw new IllegalStateException("scripts/token failed: " + out);
-      }
-      token = out.substring(out.lastIndexOf('\n') + 1);
+      token = token(DevToken.DEV_TENANT, null);
     }
     return token;
+  }
+
+  /**
+   * A token from {@code scripts/token --tenant tenant [--scopes scopes]}, with the service's environment (so the same
+   * data folder and key); {@code scopes} null: the script's default (read and write).
+   */
+  public String token(String tenant, String scopes) throws IOException, InterruptedException {
+    List<String> command = new java.util.ArrayList<>(List.of("scripts/token", "--tenant", tenant));
+    if (scopes != null) {
+      command.addAll(List.of("--scopes", scopes));
+    }
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(env);
+    Process script = builder.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String out = new String(script.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (script.waitFor() != 0 || out.isEmpty()) {
+      throw new IllegalStateException("scripts/token failed: " + out);
+    }
+    return out.substring(out.lastIndexOf('\n') + 1);
+  }
+
+  /** The operations port (/metrics, detailed health), from the line the service prints when it is ready. */
+  public synchronized int opsPort() {
+    if (opsPort > 0) {
+      return opsPort;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern
+      .compile("operations \\(metrics, detailed health\\): http://[^:/]+:(\\d+)/metrics").matcher(output());
+    if (!m.find()) {
+      throw new IllegalStateException("the service printed no operations port:\n" + output());
+    }
+    opsPort = Integer.parseInt(m.group(1));
+    return opsPort;
+  }
+
+  /** The Prometheus text of {@code /metrics} on the operations port. */
+  public String metrics() throws IOException, InterruptedException {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + opsPort() + "/metrics")).timeout(Duration.ofSeconds(10)).GET().build(),
+      HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("/metrics answered " + response.statusCode());
+    }
+    return response.body();
   }
 
   /** Everything the process has written to stdout and stderr so far. */
