@@ -162,7 +162,8 @@ public final class GraphErrors implements Handler<RoutingContext> {
   private void validation(RoutingContext ctx, ValidatorException e) {
     if (e instanceof SchemaValidationException schema && e.getMessage().contains(" body ")) {
       List<Detail> details = SchemaViolations.details(schema.getOutputUnit(), contract);
-      details.forEach(detail -> Meters.validationFailure(detail.target(), properties));
+      details.stream().filter(detail -> !SchemaViolations.MORE.equals(detail.code()))
+        .forEach(detail -> Meters.validationFailure(detail.target(), properties));
       String message = details.isEmpty() ? "The request body is invalid." : details.get(0).message();
       send(ctx, 400, "badRequest", message, details.isEmpty() ? null : details.get(0).target(), details);
     } else if (e instanceof SchemaValidationException schema) {

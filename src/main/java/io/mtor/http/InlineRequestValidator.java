@@ -51,8 +51,31 @@ final class InlineRequestValidator extends RequestValidatorImpl {
   private final Map<Style, ParameterTransformer> transformers = Map.of(Style.SIMPLE, new SimpleTransformer(),
     Style.FORM, new FormTransformer());
 
+  /**
+   * A body the compiled checks do not accept goes to the library, whose time grows with the number of violations
+   * (~15 µs each: a 64 KiB array of bad items is half a second). Above this size that runs on a single worker
+   * thread of its own, never on an event loop, with at most {@link #MAX_DEFERRED} waiting (503 beyond).
+   */
+  static final int INLINE_REJECTION_BYTES = 8 * 1024;
+  static final int MAX_DEFERRED = 16;
+
+  private final io.vertx.core.WorkerExecutor rejections;
+  private final java.util.concurrent.atomic.AtomicInteger deferred = new java.util.concurrent.atomic.AtomicInteger();
+  /** Set on the rejections thread: there the library may take its time. */
+  private static final ThreadLocal<Boolean> ON_WORKER = ThreadLocal.withInitial(() -> false);
+
+  /** Thrown on an event loop for a large body that needs the library: validation moves to the worker. */
+  private static final class Deferred extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Deferred() {
+      super(null, null, false, false);
+    }
+  }
+
   InlineRequestValidator(Vertx vertx, OpenAPIContract contract) {
     super(vertx, contract);
+    this.rejections = vertx.createSharedWorkerExecutor("mtor-rejected-bodies", 1);
     // Built up front and read-only afterwards, so that event loops can share it without locking.
     for (Operation operation : contract.operations()) {
       operation.getParameters().forEach(p -> validators.put(p.getSchema(), CompiledSchema.validator(contract.getSchemaRepository(), p.getSchema())));
@@ -65,6 +88,26 @@ final class InlineRequestValidator extends RequestValidatorImpl {
 
   @Override
   public Future<ValidatedRequest> validate(ValidatableRequest request, String operationId) {
+    try {
+      return validateHere(request, operationId);
+    } catch (Deferred large) {
+      if (deferred.incrementAndGet() > MAX_DEFERRED) {
+        deferred.decrementAndGet();
+        return Future.failedFuture(io.mtor.domain.ResultException.unavailable(
+          "Too many large invalid bodies are being checked; retry in a second."));
+      }
+      return rejections.<Future<ValidatedRequest>>executeBlocking(() -> {
+        ON_WORKER.set(true);
+        try {
+          return validateHere(request, operationId);
+        } finally {
+          ON_WORKER.set(false);
+        }
+      }, false).compose(validated -> validated).onComplete(done -> deferred.decrementAndGet());
+    }
+  }
+
+  private Future<ValidatedRequest> validateHere(ValidatableRequest request, String operationId) {
     Operation operation = contract.operation(operationId);
     try {
       Map<String, RequestParameter> headers = new HashMap<>();
@@ -144,7 +187,12 @@ final class InlineRequestValidator extends RequestValidatorImpl {
       return new RequestParameterImpl(rawContent);
     }
     Object value = analyser.transform();
-    OutputUnit result = validators.get(mediaType.getSchema()).validate(value);
+    Validator validator = validators.get(mediaType.getSchema());
+    if (validator instanceof CompiledSchema compiled && !ON_WORKER.get() && rawContent.length() > INLINE_REJECTION_BYTES
+      && !compiled.accepts(value)) {
+      throw new Deferred();
+    }
+    OutputUnit result = validator.validate(value);
     try {
       result.checkValidity();
       return new RequestParameterImpl(value);

@@ -27,6 +27,12 @@ final class SchemaViolations {
    * @param root     the validator's output
    * @param contract the raw OpenAPI document, whose schema descriptions say what a value should look like
    */
+  /** Validator errors analysed for one answer, and details listed in it. */
+  static final int MAX_ANALYSED = 200;
+  static final int MAX_DETAILS = 50;
+  /** The code of the last detail when there were more violations than listed. */
+  static final String MORE = "moreViolations";
+
   static List<GraphErrors.Detail> details(OutputUnit root, JsonObject contract) {
     return details(root, contract, "The request body");
   }
@@ -45,6 +51,12 @@ final class SchemaViolations {
     }
     if (all.isEmpty() && root.getError() != null) {
       all.add(root);
+    }
+    // The analysis below compares errors pairwise: a body of 30,000 bad array items would take a minute of an
+    // event loop. The first errors are what a client needs; the rest are counted, not described.
+    int omitted = Math.max(0, all.size() - MAX_ANALYSED);
+    if (omitted > 0) {
+      all = new ArrayList<>(all.subList(0, MAX_ANALYSED));
     }
     List<OutputUnit> leaves = new ArrayList<>();
     for (OutputUnit unit : all) {
@@ -65,7 +77,13 @@ final class SchemaViolations {
       byPointerAndReason.putIfAbsent(pointer + "\u0000" + reason,
         new GraphErrors.Detail(code(unit), describe(subject, pointer, reason), pointer));
     }
-    return new ArrayList<>(byPointerAndReason.values());
+    List<GraphErrors.Detail> details = new ArrayList<>(byPointerAndReason.values());
+    if (details.size() > MAX_DETAILS || omitted > 0) {
+      details = new ArrayList<>(details.subList(0, Math.min(MAX_DETAILS, details.size())));
+      details.add(new GraphErrors.Detail(MORE, subject + " has more violations than this answer lists ("
+        + MAX_DETAILS + " at most); correct these and send it again.", null));
+    }
+    return details;
   }
 
   /** A link of a chain: another error lies deeper in the schema at or below the same instance pointer. */

@@ -311,6 +311,22 @@ class SecurityTest {
     assertThat(get(tokenA, COLLECTION + "/kept").statusCode()).isEqualTo(200);
   }
 
+  @Test
+  void aBodyWithThousandsOfViolationsGetsABoundedAnswer() {
+    JsonArray bad = new JsonArray();
+    for (int i = 0; i < 30_000; i++) {
+      bad.add(1);
+    }
+    HttpResponse<Buffer> answer = create(tokenA, body(TENANT_A).put("result", bad));
+    assertThat(answer.statusCode()).isEqualTo(400);
+    JsonArray details = answer.bodyAsJsonObject().getJsonObject("error").getJsonArray("details");
+    assertThat(details.size()).isLessThanOrEqualTo(51);
+    assertThat(details.getJsonObject(details.size() - 1).getString("code")).isEqualTo("moreViolations");
+    assertThat(details.getJsonObject(0).getString("target")).isEqualTo("/result/0");
+    // The event loops are free again: a health check answers.
+    assertThat(service.client.get("/health/live").send().await().statusCode()).isEqualTo(200);
+  }
+
   // 6. Malformed requests are 400 Graph errors, logged once as a WARN without a stack trace.
 
   @Test
