@@ -36,13 +36,14 @@ final class ListQuery {
   }
 
   /**
-   * Where the next page starts (the sort key of the last record returned), how many records {@code $top} still
-   * allows (-1: no limit) and the page size. Clients see it only as a {@link SkipTokens signed token}.
+   * Where the next page starts (the sort key of the last record returned) and the page size of the pages so far
+   * (1 to the maximum page size), which a follow-up request without {@code $top} keeps. Clients see it only as a
+   * {@link SkipTokens signed token}.
    */
-  record Cursor(JsonObject after, int remaining, int pageSize) {
+  record Cursor(JsonObject after, int pageSize) {
 
     String encode(SkipTokens tokens, String binding) {
-      return tokens.issue(new JsonObject().put("a", after).put("r", remaining).put("p", pageSize), binding);
+      return tokens.issue(new JsonObject().put("a", after).put("p", pageSize), binding);
     }
 
     /**
@@ -54,13 +55,12 @@ final class ListQuery {
       JsonObject json = tokens.verify(token, binding);
       try {
         JsonObject after = json.getJsonObject("a");
-        Integer remaining = json.getInteger("r");
         Integer pageSize = json.getInteger("p");
-        if (after == null || remaining == null || pageSize == null || pageSize < 1 || pageSize > maxPageSize
-          || remaining < -1 || !(after.getValue(OperationResults.ID) instanceof String)) {
+        if (after == null || pageSize == null || pageSize < 1 || pageSize > maxPageSize
+          || !(after.getValue(OperationResults.ID) instanceof String)) {
           throw new IllegalArgumentException();
         }
-        return new Cursor(after, remaining, pageSize);
+        return new Cursor(after, pageSize);
       } catch (IllegalArgumentException | ClassCastException e) {
         throw new QueryException("$skiptoken", -1, "is not a token this service issued; follow @odata.nextLink as given");
       }
@@ -82,10 +82,9 @@ final class ListQuery {
     List<OrderKey> order = query.orderBy().isEmpty() ? DEFAULT_ORDER : query.orderBy();
     Comparator<JsonObject> entities = QueryOptions.comparator(order);
     Comparator<Candidate> candidates = (a, b) -> entities.compare(a.entity, b.entity);
-    int remaining = cursor != null ? cursor.remaining() : query.top();
-    // The first page's size holds for the pages after it (their links carry no $top).
-    int size = cursor != null ? cursor.pageSize() : query.pageSize();
-    int pageSize = remaining >= 0 ? Math.min(size, remaining) : size;
+    // $top is the size of every page, as in Microsoft Graph (not a total: nextLinks follow while more remain).
+    // A nextLink carries the request's $top; a follow-up without one keeps the page size its token carries.
+    int pageSize = cursor != null && query.top() < 0 ? cursor.pageSize() : query.pageSize();
     int skip = cursor == null ? query.skip() : 0;
     int keep = skip + pageSize + 1;
     Filter filter = query.filter();
@@ -151,9 +150,9 @@ final class ListQuery {
       item.mergeIn(query.project(new JsonObject(Buffer.buffer(candidate.stored))));
       items.add(item);
     }
-    int left = remaining < 0 ? -1 : remaining - page.size();
-    boolean more = sorted.size() > skip + pageSize && left != 0 && !page.isEmpty();
-    Cursor next = more ? new Cursor(page.get(page.size() - 1).entity, left, size) : null;
+    // $top=0 asks for an empty page (with $count, only the count): no nextLink then.
+    boolean more = sorted.size() > skip + pageSize && !page.isEmpty();
+    Cursor next = more ? new Cursor(page.get(page.size() - 1).entity, pageSize) : null;
     return new Page(items, count ? matches[0] : -1, next);
   }
 

@@ -230,7 +230,8 @@ public final class ResultsResource {
 
   /**
    * What a {@code $skiptoken} is bound to: the caller's tenant and the query options that shape the result (the
-   * nextLink carries them unchanged), so that a token is worthless to another caller or for another query.
+   * nextLink carries them unchanged), so that a token is worthless to another caller or for another query. Not
+   * $top: it is only the page size, which a client may keep or change between pages.
    */
   private static String binding(RoutingContext ctx, String tenant) {
     StringBuilder binding = new StringBuilder(tenant == null ? "*" : tenant);
@@ -246,12 +247,15 @@ public final class ResultsResource {
     return params;
   }
 
-  /** The request's own URL with its options, the position after this page instead of $skip, and the rest of $top. */
+  /**
+   * The request's own URL with its options ($top, the page size, included, as Graph's nextLinks have it), and the
+   * position after this page instead of $skip.
+   */
   private static String nextLink(RoutingContext ctx, String base, String skipToken) {
     StringBuilder link = new StringBuilder(base).append(COLLECTION).append('?');
     ctx.queryParams().forEach(entry -> {
       String name = entry.getKey();
-      if (!name.equals("$skip") && !name.equals("$top") && !name.equals("$skiptoken") && !name.equals("$count")) {
+      if (!name.equals("$skip") && !name.equals("$skiptoken") && !name.equals("$count")) {
         link.append(encode(name)).append('=').append(encode(entry.getValue())).append('&');
       }
     });

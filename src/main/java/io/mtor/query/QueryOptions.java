@@ -51,7 +51,7 @@ public final class QueryOptions {
    *                        start with {@code $} are ignored
    * @param defaultPageSize the page size when there is no {@code $top} (at least 1)
    * @param maxPageSize     the largest page size (at least {@code defaultPageSize}); a larger {@code $top} is
-   *                        not an error, it limits the total over all pages
+   *                        not an error, its pages hold this many
    * @throws QueryException for an unsupported {@code $} option (e.g. {@code $expand}), an option given more
    *                        than once, or an invalid value
    */
@@ -108,7 +108,10 @@ public final class QueryOptions {
     return select;
   }
 
-  /** The {@code $top} value, or -1 if absent. */
+  /**
+   * The {@code $top} value, or -1 if absent. As in Microsoft Graph it is a page size, not a total: every page of
+   * the list holds at most this many (and at most the maximum page size), and nextLinks follow while more remain.
+   */
   public int top() {
     return top;
   }
@@ -128,7 +131,7 @@ public final class QueryOptions {
     return skipToken;
   }
 
-  /** The size of the first page: {@code min($top, maxPageSize)}, or the default page size without {@code $top}. */
+  /** The page size: {@code min($top, maxPageSize)}, or the default page size without {@code $top}. */
   public int pageSize() {
     return pageSize;
   }

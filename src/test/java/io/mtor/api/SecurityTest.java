@@ -212,6 +212,9 @@ class SecurityTest {
     String token = nextLinkToken(tokenA, "?$filter=isSuccess%20eq%20true");
     String follow = COLLECTION + "?$filter=isSuccess%20eq%20true&$skiptoken=";
     assertThat(get(tokenA, follow + enc(token)).statusCode()).isEqualTo(200);
+    // $top is only the page size (as in Graph): it is not bound, a client may keep, add or change it.
+    assertThat(get(tokenA, COLLECTION + "?$filter=isSuccess%20eq%20true&$top=3&$skiptoken=" + enc(token)).statusCode())
+      .isEqualTo(200);
 
     // Another tenant (even one that can read) cannot use it.
     assertRejected(get(readOnlyB, follow + enc(token)));
@@ -242,9 +245,16 @@ class SecurityTest {
     HttpResponse<Buffer> huge = get(tokenA, COLLECTION + "?$skiptoken=" + enc(sign(key, binding, position.copy()
       .put("p", 100_000_000))));
     assertRejected(huge);
-    // The control: the same signing with sane bounds is accepted, so the rejection above is the bound.
+    assertRejected(get(tokenA, COLLECTION + "?$skiptoken=" + enc(sign(key, binding, position.copy().put("p", 0)))));
+    assertRejected(get(tokenA, COLLECTION + "?$skiptoken=" + enc(sign(key, binding, position.copy().put("p", -1)))));
+    // The control: the same signing with sane bounds is accepted, so the rejections above are the bounds.
     assertThat(get(tokenA, COLLECTION + "?$skiptoken=" + enc(sign(key, binding, position.copy()))).statusCode())
       .isEqualTo(200);
+    // A $top beyond the maximum page size on the follow-up is capped, as on a first page, not a bound violation.
+    HttpResponse<Buffer> capped = get(tokenA, COLLECTION + "?$top=100000000&$skiptoken=" + enc(sign(key, binding,
+      position.copy())));
+    assertThat(capped.statusCode()).isEqualTo(200);
+    assertThat(capped.bodyAsJsonObject().getJsonArray("value")).hasSize(2);
     HttpResponse<Buffer> old = get(tokenA, COLLECTION + "?$skiptoken=" + enc(sign(key, binding, position.copy()
       .put("t", System.currentTimeMillis() / 1000 - 3 * 24 * 3600))));
     assertRejected(old);

@@ -110,6 +110,13 @@ class ListResultsTest {
     return pages;
   }
 
+  /** One page, answered 200. */
+  static JsonObject page(String url) {
+    HttpResponse<Buffer> response = service.client.getAbs(url).send().await();
+    assertThat(response.statusCode()).as(url + " " + response.bodyAsString()).isEqualTo(200);
+    return response.bodyAsJsonObject();
+  }
+
   static List<JsonObject> all(String query) {
     List<JsonObject> items = new ArrayList<>();
     pages(query).forEach(page -> page.getJsonArray("value").forEach(item -> items.add((JsonObject) item)));
@@ -197,22 +204,75 @@ class ListResultsTest {
   }
 
   @Test
-  void topAndSkipApplySkipFirstAcrossPages() {
+  void topIsThePageSizeAndSkipAppliesFirst() {
     List<JsonObject> expected = new ArrayList<>(CREATED).stream().sorted(DEFAULT_ORDER).toList();
-    assertThat(all(q("$top", "250"))).extracting(e -> e.getString("id"))
-      .containsExactlyElementsOf(expected.subList(0, 250).stream().map(e -> e.getString("id")).toList());
-    assertThat(all(q("$skip", "10", "$top", "5"))).extracting(e -> e.getString("id"))
-      .containsExactlyElementsOf(expected.subList(10, 15).stream().map(e -> e.getString("id")).toList());
-    assertThat(all(q("$top", "1500"))).hasSize(1500);
-    assertThat(all(q("$top", "0"))).isEmpty();
+    List<String> ids = expected.stream().map(e -> e.getString("id")).toList();
+    // As in Graph, $top is the page size: nextLinks follow until every record is returned, each page holding $top.
+    List<JsonObject> pages = pages(q("$top", "250"));
+    assertThat(pages).hasSize((ids.size() + 249) / 250);
+    assertThat(pages.subList(0, pages.size() - 1)).allSatisfy(page -> {
+      assertThat(page.getJsonArray("value").size()).isEqualTo(250);
+      assertThat(page.getString("@odata.nextLink")).contains("$top=250");
+    });
+    assertThat(all(q("$top", "250"))).extracting(e -> e.getString("id")).containsExactlyElementsOf(ids);
+    // $skip applies first, on the first page only; the pages after it go on from there.
+    JsonObject skipped = page("http://localhost:" + service.port() + "/beta/managedTenantOperationResults"
+      + q("$skip", "10", "$top", "5"));
+    assertThat(skipped.getJsonArray("value")).extracting(e -> ((JsonObject) e).getString("id"))
+      .containsExactlyElementsOf(ids.subList(10, 15));
+    assertThat(page(skipped.getString("@odata.nextLink")).getJsonArray("value")).extracting(e -> ((JsonObject) e).getString("id"))
+      .containsExactlyElementsOf(ids.subList(15, 20));
+    List<JsonObject> inTenant = expected.stream().filter(e -> e.getString("targetTenantId").equals(tenant(3))).toList();
+    assertThat(all(q("$filter", "targetTenantId eq " + tenant(3), "$skip", "10", "$top", "7")))
+      .extracting(e -> e.getString("id"))
+      .containsExactlyElementsOf(inTenant.subList(10, inTenant.size()).stream().map(e -> e.getString("id")).toList());
+    // $top=0 is an empty page and no nextLink.
+    List<JsonObject> none = pages(q("$top", "0"));
+    assertThat(none).hasSize(1);
+    assertThat(none.get(0).getJsonArray("value")).isEmpty();
+    assertThat(none.get(0).containsKey("@odata.nextLink")).isFalse();
     assertThat(all(q("$skip", String.valueOf(expected.size() - 10)))).hasSize(10);
-    // Pages hold at most list.maxPageSize (1000) records; $top bounds the total.
-    List<JsonObject> pages = pages(q("$top", "1500"));
-    assertThat(pages).hasSize(2);
-    assertThat(pages.get(0).getJsonArray("value").size()).isEqualTo(1000);
-    assertThat(pages.get(1).getJsonArray("value").size()).isEqualTo(500);
-    assertThat(pages.get(1).containsKey("@odata.nextLink")).isFalse();
+    // Pages hold at most list.maxPageSize (1000) records: a larger $top is capped to it, and paging goes on.
+    List<JsonObject> capped = pages(q("$top", "1500"));
+    assertThat(capped).hasSize((ids.size() + 999) / 1000);
+    assertThat(capped.subList(0, capped.size() - 1))
+      .allSatisfy(page -> assertThat(page.getJsonArray("value").size()).isEqualTo(1000));
+    assertThat(capped.get(capped.size() - 1).containsKey("@odata.nextLink")).isFalse();
+    assertThat(capped).flatMap(page -> page.getJsonArray("value").stream().map(e -> ((JsonObject) e).getString("id")).toList())
+      .containsExactlyElementsOf(ids);
     assertThat(pages(q()).get(0).getJsonArray("value").size()).isEqualTo(100);
+  }
+
+  @Test
+  void aFollowUpKeepsItsPageSizeWithOrWithoutTop() {
+    String filter = "targetTenantId eq " + tenant(5);
+    List<String> ids = new ArrayList<>(CREATED).stream().filter(e -> e.getString("targetTenantId").equals(tenant(5)))
+      .sorted(DEFAULT_ORDER).map(e -> e.getString("id")).toList();
+    assertThat(ids).hasSizeGreaterThan(30);
+    JsonObject first = pages(q("$filter", filter, "$top", "7")).get(0);
+    String next = first.getString("@odata.nextLink");
+    String token = next.substring(next.indexOf("$skiptoken=") + "$skiptoken=".length());
+    String base = "http://localhost:" + service.port() + "/beta/managedTenantOperationResults";
+    // As given (it carries $top=7), with $top kept as the client first sent it, and without $top (the token keeps it).
+    for (String url : List.of(next, base + q("$filter", filter, "$top", "7") + "&$skiptoken=" + token,
+      base + q("$filter", filter) + "&$skiptoken=" + token)) {
+      JsonObject page = page(url);
+      assertThat(page.getJsonArray("value")).as(url).extracting(e -> ((JsonObject) e).getString("id"))
+        .containsExactlyElementsOf(ids.subList(7, 14));
+      // and so do the pages after it
+      assertThat(page(page.getString("@odata.nextLink")).getJsonArray("value")).as(url)
+        .extracting(e -> ((JsonObject) e).getString("id")).containsExactlyElementsOf(ids.subList(14, 21));
+    }
+    // The page size is the client's to change between pages (the token binds only what shapes the result).
+    JsonObject bigger = page(base + q("$filter", filter, "$top", "20") + "&$skiptoken=" + token);
+    assertThat(bigger.getJsonArray("value")).extracting(e -> ((JsonObject) e).getString("id"))
+      .containsExactlyElementsOf(ids.subList(7, 27));
+    assertThat(bigger.getString("@odata.nextLink")).contains("$top=20");
+    // $top=0 with $count: only the count.
+    JsonObject counted = pages(q("$filter", filter, "$count", "true", "$top", "0")).get(0);
+    assertThat(counted.getLong("@odata.count")).isEqualTo(ids.size());
+    assertThat(counted.getJsonArray("value")).isEmpty();
+    assertThat(counted.containsKey("@odata.nextLink")).isFalse();
   }
 
   @Test

@@ -54,9 +54,13 @@ class QueryOptionsTest {
   }
 
   @Test
-  void topBeyondTheMaximumPageSizeLimitsOnlyTheTotal() {
+  void topIsThePageSizeCappedToTheMaximumPageSize() {
+    // As in Graph, $top is the page size: one beyond list.maxPageSize is not an error, its pages hold the maximum.
     assertThat(parse(params("$top", "5000")).pageSize()).isEqualTo(1000);
     assertThat(parse(params("$top", "5000")).top()).isEqualTo(5000);
+    assertThat(parse(params("$top", "1000")).pageSize()).isEqualTo(1000);
+    assertThat(parse(params("$top", "1")).pageSize()).isEqualTo(1);
+    assertThat(parse(params("$top", "250")).pageSize()).isEqualTo(250);
     assertThat(parse(params("$top", "0")).pageSize()).isZero();
     assertThat(parse(params("$count", "false")).count()).isFalse();
   }
