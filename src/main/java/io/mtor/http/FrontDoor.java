@@ -11,13 +11,17 @@ import org.slf4j.LoggerFactory;
  * What a standalone server checks before a request reaches its router, so that no per-request bookkeeping
  * (routing, logging, the router's metrics) happens for it: a method this service does not implement (501), a URL
  * whose percent-encoding is malformed (400) and a missing or malformed {@code Host} (400). Each is answered with a
- * Graph error, logged as one WARN line without a stack trace, and the connection is closed.
+ * Graph error and the connection is closed. Each is logged as one WARN line without a stack trace, at most one
+ * line a second (with the count of those not logged since), so that a flood of them cannot flood the log.
  */
 public final class FrontDoor implements Handler<HttpServerRequest> {
 
   private static final Logger LOG = LoggerFactory.getLogger(FrontDoor.class);
 
   private final Handler<HttpServerRequest> next;
+  private final java.util.concurrent.atomic.AtomicLong lastLogged = new java.util.concurrent.atomic.AtomicLong(
+    System.nanoTime() - 2_000_000_000L);
+  private final java.util.concurrent.atomic.AtomicLong unlogged = new java.util.concurrent.atomic.AtomicLong();
 
   public FrontDoor(Handler<HttpServerRequest> next) {
     this.next = next;
@@ -56,8 +60,15 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
     return true;
   }
 
-  private static void reject(HttpServerRequest request, int status, String code, String message) {
+  private void reject(HttpServerRequest request, int status, String code, String message) {
     String requestId = GraphErrors.reject(request, status, code, message);
-    LOG.warn("Rejected a request before routing: {} {} (request-id {})", status, code, requestId);
+    long now = System.nanoTime();
+    long last = lastLogged.get();
+    if (now - last >= 1_000_000_000L && lastLogged.compareAndSet(last, now)) {
+      LOG.warn("Rejected a request before routing: {} {} (request-id {}; {} more rejected without a line since the "
+        + "last)", status, code, requestId, unlogged.getAndSet(0));
+    } else {
+      unlogged.incrementAndGet();
+    }
   }
 }

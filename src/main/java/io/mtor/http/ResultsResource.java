@@ -224,7 +224,9 @@ public final class ResultsResource {
       case BUDGET -> new QueryException("$filter", -1, "the query read the store until " + stopped.getMessage()
         + " without filling its page; narrow it with an equality on an indexed property (targetTenantId, "
         + "managedTenantOperationId or requestId, eq or in)");
-      case SHUTDOWN, CLIENT_GONE -> ResultException.unavailable("The service is stopping; retry in a second.");
+      case SHUTDOWN -> ResultException.unavailable("The service is stopping; retry in a second.");
+      // Nobody is left to read this answer.
+      case CLIENT_GONE -> ResultException.unavailable("The request ended before its query finished.");
     };
   }
 

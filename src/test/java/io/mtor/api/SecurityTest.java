@@ -337,7 +337,7 @@ class SecurityTest {
     assertThat(service.client.get("/health/live").send().await().statusCode()).isEqualTo(200);
   }
 
-  // 6. Malformed requests are 400 Graph errors, logged once as a WARN without a stack trace.
+  // 6. Malformed requests are 400 Graph errors, logged as WARN lines without a stack trace (sampled).
 
   @Test
   void malformedUrlsAndHostsAre400WithoutAStackTrace() throws Exception {
@@ -356,13 +356,19 @@ class SecurityTest {
         assertThat(answer).as(request).startsWith("HTTP/1.1 400 ");
         assertThat(answer).contains("\"code\":\"badRequest\"").contains("request-id");
       }
+      // A flood of them does not flood the log: at most a line a second, each counting those it stands for.
+      for (int i = 0; i < 200; i++) {
+        assertThat(service.client.request(HttpMethod.valueOf("ZZ" + i), COLLECTION).send().await().statusCode())
+          .isEqualTo(501);
+      }
     } finally {
       root.detachAppender(logged);
     }
     assertThat(logged.list).noneMatch(event -> event.getLevel() == Level.ERROR);
     assertThat(logged.list).noneMatch(event -> event.getThrowableProxy() != null);
-    assertThat(logged.list.stream().filter(e -> e.getLoggerName().equals(FrontDoor.class.getName())))
-      .hasSize(5).allMatch(e -> e.getLevel() == Level.WARN);
+    List<ILoggingEvent> rejections = logged.list.stream()
+      .filter(e -> e.getLoggerName().equals(FrontDoor.class.getName())).toList();
+    assertThat(rejections).isNotEmpty().hasSizeLessThan(20).allMatch(e -> e.getLevel() == Level.WARN);
   }
 
   // 7. Input that should not be accepted.
