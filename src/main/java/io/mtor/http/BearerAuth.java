@@ -43,8 +43,9 @@ final class BearerAuth implements Handler<RoutingContext> {
       return;
     }
     String token = header.substring(7).trim();
-    String address = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
-    if (failures.empty(address) && !verifier.accepted(token)) {
+    String address = verifier.accepted(token) ? null
+      : ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    if (address != null && failures.empty(address)) {
       ctx.fail(ResultException.throttled("Too many failed authentications from this address; retry later."));
       return;
     }
@@ -55,7 +56,9 @@ final class BearerAuth implements Handler<RoutingContext> {
         ctx.next();
       })
       .onFailure(e -> {
-        failures.take(address);
+        if (address != null) {
+          failures.take(address);
+        }
         ctx.fail(ResultException.unauthenticated("Access token validation failure: "
           + (e instanceof TokenVerifier.Rejected ? e.getMessage() : "the token could not be checked") + "."));
       });

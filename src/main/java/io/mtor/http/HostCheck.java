@@ -61,9 +61,25 @@ public final class HostCheck implements Handler<RoutingContext> {
     if (authority == null) {
       return null;
     }
+    String known = PARSED.get(authority);
+    if (known != null) {
+      return known;
+    }
     Matcher matcher = AUTHORITY.matcher(authority);
-    return matcher.matches() ? matcher.group(1).toLowerCase(Locale.ROOT) : null;
+    String host = matcher.matches() ? matcher.group(1).toLowerCase(Locale.ROOT) : null;
+    if (host != null && PARSED.size() < MAX_PARSED) {
+      PARSED.put(authority, host);
+    }
+    return host;
   }
+
+  /**
+   * Well-formed authorities seen lately and their hosts: a service answers a handful of names, and every request
+   * would otherwise run the regex twice. Bounded: beyond {@value #MAX_PARSED} entries nothing more is kept.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<String, String> PARSED =
+    new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int MAX_PARSED = 256;
 
   /** Whether a {@code Host} header value is well formed (absent counts as malformed). */
   static boolean wellFormed(String hostHeader) {
