@@ -97,6 +97,17 @@ public final class Main {
       .withMetrics(new MicrometerMetricsFactory(registry)).build();
   }
 
+  /**
+   * Stops logback, which writes what its appenders hold, when logback is the SLF4J binding (as in the fat jar);
+   * with any other binding there is nothing to do, and no logback class is loaded.
+   */
+  private static void stopLogging() {
+    Object factory = LoggerFactory.getILoggerFactory();
+    if (factory.getClass().getName().equals("ch.qos.logback.classic.LoggerContext")) {
+      ((LoggerContext) factory).stop();
+    }
+  }
+
   /** Resident set size from /proc (Linux), or -1. */
   private static long residentMiB() {
     try {
@@ -151,7 +162,7 @@ public final class Main {
     }
     LOG.info("Stopped");
     // The log writes in batches: the last lines go out before the process halts.
-    ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
+    stopLogging();
     Runtime.getRuntime().halt(clean ? 0 : 1);
   }
 }
