@@ -52,6 +52,9 @@ public final class ResultsService {
   static final long REDELIVER_PERIOD_MILLIS = 1_000;
   static final long REDELIVER_AFTER_MILLIS = 3_000;
   static final int REDELIVER_BATCH = 10_000;
+  // Until the configuration carries them (idempotency.windowSeconds, idempotency.clientRequestId).
+  private static final java.time.Duration IDEMPOTENCY_WINDOW = java.time.Duration.ofHours(24);
+  private static final boolean IDEMPOTENCY_CLIENT_REQUEST_ID = true;
   /** The file in the data folder that records how records are keyed ({@code tenant} or {@code global}). */
   static final String KEY_SCHEME_FILE = "key-scheme";
 
@@ -122,7 +125,7 @@ public final class ResultsService {
     }
     Future<HttpOptions> options = vertx.executeBlocking(() -> new HttpOptions(config.bodyLimitBytes(),
       config.publicBaseUrl(), config.listDefaultPageSize(), config.listMaxPageSize(), config.limits().ratePerSecond(),
-      config.limits().burst(), HostCheck.allowed(config.edge().allowedHosts())));
+      config.limits().burst(), HostCheck.allowed(config.edge().allowedHosts()), IDEMPOTENCY_CLIENT_REQUEST_ID));
     Future<SkipTokens> skipTokens = vertx.executeBlocking(() -> SkipTokens.loadOrCreate(config.dataDir()));
     return acknowledgements.completion()
       .compose(v -> auth)
@@ -131,7 +134,7 @@ public final class ResultsService {
       .compose(v -> Future.all(options, skipTokens))
       .compose(v -> ResultsResource.errors(vertx, options.result()))
       .compose(errors -> ResultsResource.router(vertx, new ResultsApplication(store, vertx.eventBus(), clock,
-          isolated()), store, options.result(), verifier, scans, skipTokens.result())
+          isolated(), IDEMPOTENCY_WINDOW), store, options.result(), verifier, scans, skipTokens.result())
         .map(router -> {
           resource = router;
           application = application(router, errors);

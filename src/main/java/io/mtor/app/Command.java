@@ -29,8 +29,17 @@ public sealed interface Command permits Command.Create, Command.Update, Command.
     }
   }
 
-  /** Store {@code entity} (complete: id, timestamps, type) under {@code key}, unless the key is taken. */
-  record Create(String key, String entity, Change change) implements Command {
+  /**
+   * Store {@code entity} (complete: id, timestamps, type) under {@code key}, unless the key is taken. With an
+   * idempotency key ({@code idempotency} not null): if a record created under the same key (by the same caller)
+   * within {@code windowStart} exists, answer it again when {@code bodyHash} matches too, and refuse otherwise.
+   *
+   * @param idempotency a hash of the caller and its idempotency key, or null
+   * @param bodyHash    a hash of the caller, its key and the request body, or null
+   * @param windowStart the oldest {@code createdDateTime} a remembered key counts from (ISO 8601), or null
+   */
+  record Create(String key, String entity, Change change, String idempotency, String bodyHash, String windowStart)
+    implements Command {
   }
 
   /**

@@ -16,8 +16,16 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.backends.BackendRegistries;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The rules of the resource, whatever the transport: who may see and change which record (tenant isolation), ids
@@ -32,6 +40,10 @@ public final class ResultsApplication {
   public record Request(Caller caller, String requestId, String clientRequestId) {
   }
 
+  /** Index names of the idempotency keys (not properties of the entity: no client can filter on them). */
+  static final String IDEMPOTENCY = "@idempotency";
+  static final String IDEMPOTENCY_BODY = "@idempotencyBody";
+
   /** Attempts of an unconditional update or delete that races with other writes of the same record. */
   private static final int WRITE_ATTEMPTS = 8;
 
@@ -39,16 +51,22 @@ public final class ResultsApplication {
   private final EventBus eventBus;
   private final Clock clock;
   private final boolean isolation;
+  private final Duration idempotencyWindow;
+  /** Idempotency keys of creates being made now: a second request with one waits for nothing, it gets 409. */
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
   /**
-   * @param isolation whether callers are confined to their own tenant's records and ids (authentication on and
-   *                  tenant isolation on)
+   * @param isolation         whether callers are confined to their own tenant's records and ids (authentication
+   *                          on and tenant isolation on)
+   * @param idempotencyWindow how long a create's idempotency key is remembered
    */
-  public ResultsApplication(OperationResultStore store, EventBus eventBus, Clock clock, boolean isolation) {
+  public ResultsApplication(OperationResultStore store, EventBus eventBus, Clock clock, boolean isolation,
+                            Duration idempotencyWindow) {
     this.store = store;
     this.eventBus = eventBus;
     this.clock = clock;
     this.isolation = isolation;
+    this.idempotencyWindow = idempotencyWindow;
   }
 
   /** The tenant a caller is confined to (lowercase), or null when isolation is off or there is no caller. */
@@ -65,12 +83,30 @@ public final class ResultsApplication {
     return tenant == null ? id : tenant + "/" + id;
   }
 
-  /** Creates a record from a create body the contract has validated. */
-  public Future<Stored> create(Request request, JsonObject body) {
+  /**
+   * Creates a record from a create body the contract has validated. With an {@code idempotencyKey} (null: none), a
+   * repeat of the caller's create with the same key and body within the window answers the record it made
+   * ({@link Stored#replayed()}) and makes nothing; the same key with another body is refused (422), and a repeat
+   * while the first is still being made is a conflict (409).
+   */
+  public Future<Stored> create(Request request, JsonObject body, String idempotencyKey) {
+    Command.Create create;
     try {
-      return Future.succeededFuture(apply(prepareCreate(request, body)));
+      create = prepareCreate(request, body, idempotencyKey);
     } catch (ResultException e) {
       return Future.failedFuture(e);
+    }
+    if (create.idempotency() != null && !inFlight.add(create.idempotency())) {
+      return Future.failedFuture(ResultException.inProgress());
+    }
+    try {
+      return Future.succeededFuture(apply(create));
+    } catch (ResultException e) {
+      return Future.failedFuture(e);
+    } finally {
+      if (create.idempotency() != null) {
+        inFlight.remove(create.idempotency());
+      }
     }
   }
 
@@ -99,7 +135,7 @@ public final class ResultsApplication {
     }
   }
 
-  Command.Create prepareCreate(Request request, JsonObject body) {
+  Command.Create prepareCreate(Request request, JsonObject body, String idempotencyKey) {
     String tenant = tenantOf(request.caller());
     if (tenant != null && !tenant.equalsIgnoreCase(body.getString(OperationResults.PARTNER_TENANT))) {
       throw ResultException.forbidden("A caller can create records only for its own tenant: partnerTenantId must be "
@@ -107,7 +143,28 @@ public final class ResultsApplication {
     }
     Command.Change change = change(request);
     JsonObject entity = OperationResults.newEntity(body, change.occurred());
-    return new Command.Create(key(request.caller(), entity.getString(OperationResults.ID)), entity.encode(), change);
+    String key = key(request.caller(), entity.getString(OperationResults.ID));
+    if (idempotencyKey == null) {
+      return new Command.Create(key, entity.encode(), change, null, null, null);
+    }
+    String scope = actorOf(request.caller()) + '\u0000' + idempotencyKey;
+    return new Command.Create(key, entity.encode(), change, hash(scope), hash(scope + '\u0000' + body.encode()),
+      OperationResults.timestamp(clock.instant().minus(idempotencyWindow)));
+  }
+
+  /** Who a key belongs to: the caller's tenant and user or app, or everyone when there is no caller. */
+  private static String actorOf(Caller caller) {
+    return caller == null ? "" : caller.tenantId() + "/" + (caller.objectId() != null ? caller.objectId() : caller.appId());
+  }
+
+  /** 128 bits of SHA-256, hex: index values of a fixed small size that no two keys share in practice. */
+  private static String hash(String text) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
   }
 
   Command.Update prepareUpdate(Request request, String id, String ifMatch, JsonObject patch) {
@@ -143,13 +200,52 @@ public final class ResultsApplication {
   }
 
   private Stored applyCreate(Command.Create create) {
+    if (create.idempotency() != null) {
+      Stored earlier = remembered(create);
+      if (earlier != null) {
+        return earlier;
+      }
+    }
     JsonObject entity = new JsonObject(create.entity());
     byte[] json = entity.toBuffer().getBytes();
     ResultEvent event = event(create.change(), ResultEvents.TYPE_CREATED, entity);
     byte[] eventBytes = event.toBytes(json);
-    store.insert(create.key(), json, OperationResults.indexedValues(entity), event.eventId(), eventBytes);
+    Map<String, String> indexed = OperationResults.indexedValues(entity);
+    if (create.idempotency() != null) {
+      indexed.put(IDEMPOTENCY, create.idempotency());
+      indexed.put(IDEMPOTENCY_BODY, create.bodyHash());
+    }
+    store.insert(create.key(), json, indexed, event.eventId(), eventBytes);
     published(ResultEvents.CREATED, event, eventBytes);
     return Stored.of(json);
+  }
+
+  /**
+   * The record an earlier create with the same key made within the window, to answer again; null if there is none
+   * (never made, deleted since, or older than the window: the index may hold such candidates, and after a crash one
+   * whose record was never written).
+   *
+   * @throws ResultException (422) when the key was used with another body
+   */
+  private Stored remembered(Command.Create create) {
+    byte[] newest = null;
+    String newestKey = null;
+    for (String candidate : store.idsWhere(IDEMPOTENCY, create.idempotency())) {
+      byte[] stored = store.get(candidate);
+      String created = stored == null ? null : StoredJson.string(stored, OperationResults.CREATED);
+      if (created != null && created.compareTo(create.windowStart()) >= 0
+        && (newest == null || created.compareTo(StoredJson.string(newest, OperationResults.CREATED)) > 0)) {
+        newest = stored;
+        newestKey = candidate;
+      }
+    }
+    if (newest == null) {
+      return null;
+    }
+    if (!store.idsWhere(IDEMPOTENCY_BODY, create.bodyHash()).contains(newestKey)) {
+      throw ResultException.idempotencyKeyReused();
+    }
+    return Stored.replayOf(newest);
   }
 
   private Stored applyUpdate(Command.Update update) {

@@ -21,7 +21,11 @@ public final class ResultException extends RuntimeException {
     /** The caller has too much running or asked too often: it may retry later. */
     THROTTLED,
     /** The service has too much running: anyone may retry shortly. */
-    BUSY
+    BUSY,
+    /** A create with the same idempotency key is being made now. */
+    IN_PROGRESS,
+    /** An idempotency key was used before with another request body. */
+    KEY_REUSED
   }
 
   private final Kind kind;
@@ -66,6 +70,16 @@ public final class ResultException extends RuntimeException {
   public static ResultException auditBacklogFull(Throwable cause) {
     return new ResultException(Kind.AUDIT_BACKLOG_FULL,
       "Too many changes await the audit trail; retry shortly.", cause);
+  }
+
+  public static ResultException inProgress() {
+    return new ResultException(Kind.IN_PROGRESS, "A create with this idempotency key is still in progress; retry "
+      + "when it has answered to get its answer.", null);
+  }
+
+  public static ResultException idempotencyKeyReused() {
+    return new ResultException(Kind.KEY_REUSED, "This idempotency key was used for a create with another body; "
+      + "use a new key for a new record.", null);
   }
 
   public static ResultException throttled(String reason) {

@@ -34,6 +34,8 @@ import java.util.function.Function;
 public final class GraphErrors implements Handler<RoutingContext> {
 
   public static final String JSON = "application/json; charset=utf-8";
+  /** The header that makes a create idempotent (IETF httpapi draft). */
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   private static final Logger LOG = LoggerFactory.getLogger(GraphErrors.class);
   private static final DateTimeFormatter INNER_DATE = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss");
 
@@ -144,6 +146,11 @@ public final class GraphErrors implements Handler<RoutingContext> {
       case PRECONDITION_FAILED -> send(ctx, 412, "preconditionFailed", e.getMessage(), "If-Match",
         List.of(new Detail("entityTagDoesNotMatch", e.getMessage(), "If-Match")));
       case STORE_FULL -> send(ctx, 507, "insufficientStorage", e.getMessage(), null, List.of());
+      case IN_PROGRESS -> {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        send(ctx, 409, "conflict", e.getMessage(), IDEMPOTENCY_KEY, List.of());
+      }
+      case KEY_REUSED -> send(ctx, 422, "unprocessableEntity", e.getMessage(), IDEMPOTENCY_KEY, List.of());
       case THROTTLED -> {
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
         send(ctx, 429, "tooManyRequests", e.getMessage(), null, List.of());

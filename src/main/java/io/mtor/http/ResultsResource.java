@@ -72,6 +72,8 @@ public final class ResultsResource {
   private static final String ODATA_ENTITY_ID = "OData-EntityId";
   private static final String PREFERENCE_APPLIED = "Preference-Applied";
   private static final String ODATA_VERSION = "OData-Version";
+  /** Says that a create's answer repeats an earlier one with the same idempotency key. */
+  private static final String REPLAYED = "Idempotent-Replayed";
 
 
   private final ResultsApplication results;
@@ -154,12 +156,38 @@ public final class ResultsResource {
       RequestIds.clientRequestId(ctx));
   }
 
+  /**
+   * A create's idempotency key: its {@code Idempotency-Key} header (1 to 255 visible ASCII characters), else, when so
+   * configured, its {@code client-request-id}, else null.
+   */
+  private String idempotencyKey(RoutingContext ctx) {
+    String key = ctx.request().getHeader(GraphErrors.IDEMPOTENCY_KEY);
+    if (key != null) {
+      if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw new QueryException(GraphErrors.IDEMPOTENCY_KEY, -1, "must be 1 to 255 visible ASCII characters");
+      }
+      return "key:" + key;
+    }
+    String clientRequestId = options.clientRequestIdIsIdempotencyKey() ? RequestIds.clientRequestId(ctx) : null;
+    return clientRequestId == null ? null : "client-request-id:" + clientRequestId;
+  }
+
   private void createResult(RoutingContext ctx) {
     ValidatedRequest request = ctx.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
-    results.create(request(ctx), request.getBody().getJsonObject())
+    String key;
+    try {
+      key = idempotencyKey(ctx);
+    } catch (QueryException e) {
+      ctx.fail(e);
+      return;
+    }
+    results.create(request(ctx), request.getBody().getJsonObject(), key)
       .onSuccess(created -> {
         String location = baseUrl(ctx) + COLLECTION + "/" + StoredJson.string(created.json(), OperationResults.ID);
         ctx.response().putHeader(HttpHeaders.LOCATION, location).putHeader(ODATA_VERSION, "4.0");
+        if (created.replayed()) {
+          ctx.response().putHeader(REPLAYED, "true");
+        }
         if (prefersMinimal(ctx.request())) {
           ctx.response()
             .putHeader(ODATA_ENTITY_ID, location)

@@ -57,9 +57,12 @@ class OperationsTest {
     return service.client.get(path).send().await();
   }
 
+  int creates;
+
+  /** A create with a client-request-id of its own ({@code ops-1}, {@code ops-2}, …): a repeated one is a retry. */
   HttpResponse<Buffer> create(JsonObject body) {
     return service.client.post("/managedTenantOperationResults").putHeader("content-type", "application/json")
-      .putHeader("client-request-id", "ops-1").sendJsonObject(body).await();
+      .putHeader("client-request-id", "ops-" + ++creates).sendJsonObject(body).await();
   }
 
   HttpResponse<Buffer> ops(String path) {
