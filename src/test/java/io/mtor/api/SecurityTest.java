@@ -495,6 +495,10 @@ class SecurityTest {
     try {
       answer = service.client.get(COLLECTION).putHeader("Authorization", "Bearer " + tokenA)
         .putHeader("client-request-id", hostile).send().await();
+      // The line is written when the response has ended, which the client may see first.
+      for (int i = 0; i < 500 && requests.list.isEmpty(); i++) {
+        Thread.sleep(10);
+      }
     } finally {
       requestLog.detachAppender(requests);
     }
