@@ -134,7 +134,7 @@ public final class ResultsService {
       .compose(v -> Future.all(options, skipTokens))
       .compose(v -> ResultsResource.errors(vertx, options.result()))
       .compose(errors -> ResultsResource.router(vertx, new ResultsApplication(store, vertx.eventBus(), clock,
-          isolated(), IDEMPOTENCY_WINDOW), store, options.result(), verifier, scans, skipTokens.result())
+          isolated(), IDEMPOTENCY_WINDOW), options.result(), verifier, scans, skipTokens.result())
         .map(router -> {
           resource = router;
           application = application(router, errors);

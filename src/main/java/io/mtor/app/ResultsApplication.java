@@ -9,6 +9,7 @@ import io.mtor.domain.ResultException;
 import io.mtor.domain.StoredJson;
 import io.mtor.events.ResultEvent;
 import io.mtor.events.ResultEvents;
+import io.mtor.query.QueryOptions;
 import io.mtor.store.OperationResultStore;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -123,6 +124,15 @@ public final class ResultsApplication {
     } catch (ResultException e) {
       return Future.failedFuture(e);
     }
+  }
+
+  /**
+   * A page of the records the caller may see that match the query, after {@code cursor} (null: the first page).
+   * Reads the store: run it off the event loop; {@code checkpoint} is called for every record read and throws to
+   * stop the query.
+   */
+  public ListQuery.Page list(Caller caller, QueryOptions query, ListQuery.Cursor cursor, Runnable checkpoint) {
+    return ListQuery.run(store, query, cursor, tenantOf(caller), checkpoint);
   }
 
   /** Deletes the record, if {@code ifMatch} (or null) allows. */

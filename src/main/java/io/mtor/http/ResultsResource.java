@@ -3,13 +3,14 @@ package io.mtor.http;
 import io.mtor.auth.TokenVerifier;
 import io.mtor.domain.OperationResults;
 import io.mtor.domain.StoredJson;
+import io.mtor.app.ListQuery;
 import io.mtor.app.ResultsApplication;
+import io.mtor.auth.Caller;
 import io.mtor.app.Stored;
 import io.mtor.domain.EntityTags;
 import io.mtor.domain.ResultException;
 import io.mtor.query.QueryException;
 import io.mtor.query.QueryOptions;
-import io.mtor.store.OperationResultStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -77,15 +78,13 @@ public final class ResultsResource {
 
 
   private final ResultsApplication results;
-  private final OperationResultStore store;
   private final HttpOptions options;
   private final Scans scans;
   private final SkipTokens skipTokens;
 
-  private ResultsResource(ResultsApplication results, OperationResultStore store, HttpOptions options, Scans scans,
+  private ResultsResource(ResultsApplication results, HttpOptions options, Scans scans,
                           SkipTokens skipTokens) {
     this.results = results;
-    this.store = store;
     this.options = options;
     this.scans = scans;
     this.skipTokens = skipTokens;
@@ -96,10 +95,9 @@ public final class ResultsResource {
    * is respected: Vert.x runs only the first one) and its own error mapper, so it can be mounted with
    * {@code subRouter} under any path.
    */
-  public static Future<Router> router(Vertx vertx, ResultsApplication results, OperationResultStore store,
-                                      HttpOptions options, TokenVerifier verifier, Scans scans, SkipTokens skipTokens) {
+  public static Future<Router> router(Vertx vertx, ResultsApplication results, HttpOptions options, TokenVerifier verifier, Scans scans, SkipTokens skipTokens) {
     return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
-      ResultsResource resource = new ResultsResource(results, store, options, scans, skipTokens);
+      ResultsResource resource = new ResultsResource(results, options, scans, skipTokens);
       GraphErrors errors = errors(contract, options);
       RouterBuilder builder = RouterBuilder.create(vertx, contract)
         .rootHandler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
@@ -217,19 +215,19 @@ public final class ResultsResource {
   private void listResults(RoutingContext ctx) {
     QueryOptions query;
     ListQuery.Cursor cursor;
-    String tenant = results.tenantOf(ctx.get(BearerAuth.CALLER));
-    String binding = binding(ctx, tenant);
+    Caller caller = ctx.get(BearerAuth.CALLER);
+    String binding = binding(ctx, results.tenantOf(caller));
     try {
       query = QueryOptions.parse(queryParameters(ctx), options.defaultPageSize(), options.maxPageSize());
       cursor = query.skipToken() == null ? null
-        : ListQuery.Cursor.decode(query.skipToken(), skipTokens, binding, options.maxPageSize());
+        : ListQuery.Cursor.fromJson(skipTokens.verify(query.skipToken(), binding), options.maxPageSize());
     } catch (QueryException e) {
       ctx.fail(e);
       return;
     }
     String base = baseUrl(ctx);
     // A list may read many records (a scan, or a large tenant): off the event loop, bounded and stoppable.
-    scans.run(ctx, budget -> ListQuery.run(store, query, cursor, tenant, budget))
+    scans.run(ctx, budget -> results.list(caller, query, cursor, budget::check))
       .onSuccess(page -> {
         JsonObject body = new JsonObject().put("@odata.context", base + "/$metadata#" + OperationResults.ENTITY_SET
           + (query.select().isEmpty() ? "" : "(" + String.join(",", query.select()) + ")"));
@@ -238,7 +236,7 @@ public final class ResultsResource {
         }
         body.put("value", new JsonArray(page.items()));
         if (page.next() != null) {
-          body.put("@odata.nextLink", nextLink(ctx, base, page.next().encode(skipTokens, binding)));
+          body.put("@odata.nextLink", nextLink(ctx, base, skipTokens.issue(page.next().toJson(), binding)));
         }
         ctx.response().putHeader(ODATA_VERSION, "4.0").putHeader(HttpHeaders.CONTENT_TYPE, GraphErrors.JSON)
           .end(body.toBuffer());

@@ -1,4 +1,4 @@
-package io.mtor.http;
+package io.mtor.app;
 
 import io.mtor.domain.OperationResults;
 import io.mtor.domain.StoredJson;
@@ -26,33 +26,32 @@ import java.util.Set;
  * next page starts after it. Records created while a client pages appear in order and no record is returned
  * twice or skipped. Blocking: run it off the event loop.
  */
-final class ListQuery {
+public final class ListQuery {
 
   private static final String PARTNER_TENANT = "partnerTenantId";
   static final List<OrderKey> DEFAULT_ORDER = List.of(new OrderKey(OperationResults.CREATED, false));
 
   /** A page: the records (projected, with {@code @odata.etag}), the total count or -1, the next cursor or null. */
-  record Page(List<Object> items, long count, Cursor next) {
+  public record Page(List<Object> items, long count, Cursor next) {
   }
 
   /**
    * Where the next page starts (the sort key of the last record returned) and the page size of the pages so far
-   * (1 to the maximum page size), which a follow-up request without {@code $top} keeps. Clients see it only as a
-   * {@link SkipTokens signed token}.
+   * (1 to the maximum page size), which a follow-up request without {@code $top} keeps. Clients see it only inside a
+   * signed {@code $skiptoken}.
    */
-  record Cursor(JsonObject after, int pageSize) {
+  public record Cursor(JsonObject after, int pageSize) {
 
-    String encode(SkipTokens tokens, String binding) {
-      return tokens.issue(new JsonObject().put("a", after).put("p", pageSize), binding);
+    public JsonObject toJson() {
+      return new JsonObject().put("a", after).put("p", pageSize);
     }
 
     /**
-     * The cursor in a token this service issued for {@code binding}, with every bound it carries checked again.
+     * The cursor a token carried, with every bound checked again.
      *
-     * @throws QueryException (400) when the token is not one of ours for this caller and query, or its bounds are off
+     * @throws QueryException (400) when its bounds are off
      */
-    static Cursor decode(String token, SkipTokens tokens, String binding, int maxPageSize) {
-      JsonObject json = tokens.verify(token, binding);
+    public static Cursor fromJson(JsonObject json, int maxPageSize) {
       try {
         JsonObject after = json.getJsonObject("a");
         Integer pageSize = json.getInteger("p");
@@ -77,8 +76,10 @@ final class ListQuery {
   /**
    * @param tenant when not null, only records whose {@code partnerTenantId} is this (lowercase) tenant
    *               count: they are the only ones the caller may see, in lists and in counts
+   * @param checkpoint called for every record read; it throws to stop the query (its client left, its time is up)
    */
-  static Page run(OperationResultStore store, QueryOptions query, Cursor cursor, String tenant, Scans.Budget budget) {
+  static Page run(OperationResultStore store, QueryOptions query, Cursor cursor, String tenant,
+                  Runnable checkpoint) {
     List<OrderKey> order = query.orderBy().isEmpty() ? DEFAULT_ORDER : query.orderBy();
     Comparator<JsonObject> entities = QueryOptions.comparator(order);
     Comparator<Candidate> candidates = (a, b) -> entities.compare(a.entity, b.entity);
@@ -96,7 +97,7 @@ final class ListQuery {
     // Without a filter only the sort key matters until a record makes the page: read just that from the
     // bytes (a scan of a million records then costs well under a second instead of several).
     java.util.function.BiConsumer<String, byte[]> offer = (id, stored) -> {
-      budget.check();
+      checkpoint.run();
       if (tenant != null && !tenant.equals(StoredJson.string(stored, PARTNER_TENANT))) {
         return;
       }
@@ -123,7 +124,7 @@ final class ListQuery {
         smallest.add(new Candidate(key, stored.clone()));
       }
     };
-    Set<String> ids = indexedCandidates(store, filter, budget);
+    Set<String> ids = indexedCandidates(store, filter, checkpoint);
     if (tenant != null && store.indexed(PARTNER_TENANT)) {
       Set<String> own = new LinkedHashSet<>(store.idsWhere(PARTNER_TENANT, tenant));
       if (ids != null) {
@@ -157,7 +158,7 @@ final class ListQuery {
   }
 
   /** The ids the indexes allow for the filter's equality constraints, or null if it has none on indexed properties. */
-  private static Set<String> indexedCandidates(OperationResultStore store, Filter filter, Scans.Budget budget) {
+  private static Set<String> indexedCandidates(OperationResultStore store, Filter filter, Runnable checkpoint) {
     if (filter == null) {
       return null;
     }
@@ -168,7 +169,7 @@ final class ListQuery {
       }
       Set<String> allowed = new LinkedHashSet<>();
       for (String value : constraint.getValue()) {
-        budget.check();
+        checkpoint.run();
         allowed.addAll(store.idsWhere(constraint.getKey(), value));
       }
       if (ids == null) {
