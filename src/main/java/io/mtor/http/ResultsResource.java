@@ -31,7 +31,6 @@ import io.vertx.openapi.contract.Parameter;
 import io.vertx.openapi.contract.Path;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatableRequest;
-import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatedRequest;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
@@ -404,7 +403,8 @@ public final class ResultsResource {
    * extractor counts path segments from the root and so reads the wrong segment under {@code /beta} or a host's
    * mount point), with query values decoded exactly once (the stock extractor decodes them a second time, so a
    * literal {@code %} could not be sent), and a body only if its media type is {@code application/json} (any case,
-   * charset UTF-8 if one is named) and its bytes are UTF-8 (overlong and other malformed sequences included).
+   * charset UTF-8 if one is named), its bytes are UTF-8 (overlong and other malformed sequences included) and they
+   * are one JSON value without duplicate properties ({@link BodySyntax}: the 400 says where).
    */
   private static Future<ValidatableRequest> extract(RoutingContext ctx, Operation operation) {
     Map<String, RequestParameter> headers = new HashMap<>();
@@ -427,9 +427,12 @@ public final class ResultsResource {
       if (!MediaTypes.isJsonUtf8(contentType)) {
         return Future.failedFuture(new HttpException(415));
       }
-      if (body != null && !MediaTypes.isUtf8(body.getBytes())) {
-        return Future.failedFuture(new ValidatorException("The request body is not valid UTF-8",
-          ValidatorErrorType.ILLEGAL_VALUE));
+      if (body != null && body.length() > 0) {
+        try {
+          BodySyntax.check(body, body.getBytes());
+        } catch (BodySyntax.Malformed e) {
+          return Future.failedFuture(e);
+        }
       }
       contentType = MediaTypes.JSON;
     }
