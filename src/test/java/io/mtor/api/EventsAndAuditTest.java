@@ -108,7 +108,8 @@ class EventsAndAuditTest {
               JsonObject event = received.get(0);
               JsonObject resource = read.bodyAsJsonObject();
               resource.remove("@odata.context");
-              resource.remove("@odata.etag");
+              String etag = (String) resource.remove("@odata.etag");
+              assertThat(event.getString("etag")).isEqualTo(etag).isEqualTo(read.getHeader("ETag"));
               assertThat(event.getString("eventType")).isEqualTo("created");
               assertThat(event.getString("eventId")).isNotBlank();
               assertThat(event.getString("requestId")).isEqualTo(created.getHeader("request-id"));
