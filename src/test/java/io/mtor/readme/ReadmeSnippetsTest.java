@@ -4,7 +4,7 @@ import io.mtor.TestService;
 import io.mtor.api.ServiceConfig;
 import io.mtor.auth.Caller;
 import io.mtor.auth.DevSigningKey;
-import io.mtor.auth.DevToken;
+import io.mtor.tools.DevToken;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
