@@ -1,7 +1,7 @@
 package io.mtor;
 
 import java.io.IOException;
-import io.mtor.auth.DevToken;
+import io.mtor.tools.DevToken;
 
 import java.net.ServerSocket;
 import java.net.URI;

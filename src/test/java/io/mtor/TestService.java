@@ -1,7 +1,7 @@
 package io.mtor;
 
 import io.mtor.api.ServiceConfig;
-import io.mtor.auth.DevToken;
+import io.mtor.tools.DevToken;
 import io.mtor.api.ServiceVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;

@@ -3,7 +3,6 @@ package io.mtor.api;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
@@ -14,19 +13,17 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /**
- * What an operator reads. Anonymous and terse on the service's own port: {@code /health/live},
- * {@code /health/ready} (a status and nothing else: no record counts, no tenant data), the contract at
- * {@code /openapi.yaml} and a CSDL document at {@code /$metadata}. Detailed health ({@code /health/ready} with each
- * check's figures) and {@code /metrics} (Prometheus, from vertx-micrometer-metrics) are on the
- * {@linkplain #operations operations router}, which the standalone service serves on a port of its own (loopback by
- * default).
+ * What an operator reads. Anonymous and terse on the service's own port: {@code /health/live} and
+ * {@code /health/ready} (a status and nothing else: no record counts, no tenant data). The contract at
+ * {@code /openapi.yaml} and the CSDL document at {@code /$metadata} are the resource router's own, so that they follow
+ * it wherever it is mounted. Detailed health ({@code /health/ready} with each check's figures) and {@code /metrics}
+ * (Prometheus, from vertx-micrometer-metrics) are on the {@linkplain #operations operations router}, which the
+ * standalone service serves on a port of its own (loopback by default).
  */
 final class OperationsRoutes {
 
@@ -38,14 +35,6 @@ final class OperationsRoutes {
     app.get("/health/live").handler(ctx -> terse(ctx, true));
     app.get("/health/ready").handler(ctx -> ready.checkStatus()
       .onComplete(checked -> terse(ctx, checked.succeeded() && checked.result().getUp())));
-    Buffer contract = resource("openapi.yaml");
-    Buffer metadata = resource("metadata.xml");
-    for (String prefix : new String[] {"", ResultsService.BETA_PREFIX}) {
-      app.get(prefix + "/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml; charset=utf-8")
-        .end(contract));
-      app.get(prefix + "/$metadata").handler(ctx -> ctx.response().putHeader("content-type", "application/xml; charset=utf-8")
-        .putHeader("OData-Version", "4.0").end(metadata));
-    }
   }
 
   private static void terse(RoutingContext ctx, boolean up) {
@@ -101,11 +90,4 @@ final class OperationsRoutes {
     }
   }
 
-  private static Buffer resource(String name) {
-    try (InputStream in = OperationsRoutes.class.getClassLoader().getResourceAsStream(name)) {
-      return Buffer.buffer(in.readAllBytes());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

@@ -236,7 +236,12 @@ public final class ResultsService {
       .onComplete(done -> redelivering = false);
   }
 
-  /** The resource router, to mount with {@code subRouter} under any path. */
+  /**
+   * The resource router, to mount with {@code subRouter} under any path. Under its mount it also serves
+   * {@code $metadata} and {@code openapi.yaml} (no token needed) and answers every other path with a Graph error
+   * (401 without a token, then 404, or 405 with {@code Allow}). Health and metrics are not in it: see
+   * {@link #operations()}.
+   */
   public Router router() {
     return resource;
   }

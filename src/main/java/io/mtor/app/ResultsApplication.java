@@ -218,7 +218,8 @@ public final class ResultsApplication {
     }
     JsonObject entity = new JsonObject(create.entity());
     byte[] json = entity.toBuffer().getBytes();
-    ResultEvent event = event(create.change(), ResultEvents.TYPE_CREATED, entity);
+    Stored created = Stored.of(json);
+    ResultEvent event = event(create.change(), ResultEvents.TYPE_CREATED, created.etag(), entity);
     byte[] eventBytes = event.toBytes(json);
     Map<String, String> indexed = OperationResults.indexedValues(entity);
     if (create.idempotency() != null) {
@@ -227,7 +228,7 @@ public final class ResultsApplication {
     }
     store.insert(create.key(), json, indexed, event.eventId(), eventBytes);
     published(ResultEvents.CREATED, event, eventBytes);
-    return Stored.of(json);
+    return created;
   }
 
   /**
@@ -265,12 +266,13 @@ public final class ResultsApplication {
       JsonObject before = new JsonObject(Buffer.buffer(stored));
       JsonObject after = OperationResults.updated(before, patch, update.change().occurred());
       byte[] json = after.toBuffer().getBytes();
-      ResultEvent event = event(update.change(), ResultEvents.TYPE_UPDATED, after);
+      Stored updated = Stored.of(json);
+      ResultEvent event = event(update.change(), ResultEvents.TYPE_UPDATED, updated.etag(), after);
       byte[] eventBytes = event.toBytes(json);
       if (store.replace(update.key(), stored, json, OperationResults.indexedValues(before),
         OperationResults.indexedValues(after), event.eventId(), eventBytes)) {
         published(ResultEvents.UPDATED, event, eventBytes);
-        return Stored.of(json);
+        return updated;
       }
       if (update.ifMatch() != null) {
         // Someone else's write came first: the client's version is stale.
@@ -284,11 +286,12 @@ public final class ResultsApplication {
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       byte[] stored = writable(delete.key(), delete.id(), delete.ifMatch());
       JsonObject before = new JsonObject(Buffer.buffer(stored));
-      ResultEvent event = event(delete.change(), ResultEvents.TYPE_DELETED, before);
+      Stored deleted = Stored.of(stored);
+      ResultEvent event = event(delete.change(), ResultEvents.TYPE_DELETED, deleted.etag(), before);
       byte[] eventBytes = event.toBytes(stored);
       if (store.remove(delete.key(), stored, OperationResults.indexedValues(before), event.eventId(), eventBytes)) {
         published(ResultEvents.DELETED, event, eventBytes);
-        return Stored.of(stored);
+        return deleted;
       }
       if (delete.ifMatch() != null) {
         break;
@@ -322,9 +325,9 @@ public final class ResultsApplication {
     return tenant.equals(StoredJson.string(stored, OperationResults.PARTNER_TENANT)) ? stored : null;
   }
 
-  private static ResultEvent event(Command.Change change, String type, JsonObject resource) {
+  private static ResultEvent event(Command.Change change, String type, String etag, JsonObject resource) {
     return new ResultEvent(change.eventId(), type, change.occurred(), change.requestId(), change.clientRequestId(),
-      change.actorJson(), resource);
+      change.actorJson(), etag, resource);
   }
 
   /**

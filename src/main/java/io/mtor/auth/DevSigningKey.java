@@ -22,8 +22,9 @@ import java.util.UUID;
 
 /**
  * The local development signing key: an ES256 (P-256) key pair kept as a private JWK in
- * {@code DATA_DIR/dev-signing-key.jwk} (mode 600), made on first use. The service trusts its public half;
- * {@code scripts/token} signs with it. Production turns it off and trusts a real identity provider.
+ * {@code DATA_DIR/dev-signing-key.jwk} (mode 600), made by the service on its first start. The service trusts its
+ * public half; {@code scripts/token} ({@code io.mtor.tools.DevToken}) signs with it and never makes one. Production
+ * turns it off and trusts a real identity provider.
  */
 public final class DevSigningKey {
 
@@ -32,7 +33,37 @@ public final class DevSigningKey {
   private DevSigningKey() {
   }
 
-  /** The private JWK in {@code dataDir}, created if absent. */
+  /** The key file is not in the data folder. */
+  public static final class Missing extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+    private final transient Path dataDir;
+
+    Missing(Path dataDir) {
+      super("No development signing key in " + dataDir + " (" + FILE + ")");
+      this.dataDir = dataDir;
+    }
+
+    /** The folder looked in, absolute. */
+    public Path dataDir() {
+      return dataDir;
+    }
+  }
+
+  /**
+   * The private JWK in {@code dataDir}; never creates one ({@code scripts/token} signs with what the service
+   * trusts, or nothing).
+   *
+   * @throws Missing when the folder holds no key
+   */
+  public static JsonObject load(Path dataDir) {
+    Path file = dataDir.resolve(FILE);
+    if (!Files.isRegularFile(file)) {
+      throw new Missing(dataDir.toAbsolutePath().normalize());
+    }
+    return read(file);
+  }
+
+  /** The private JWK in {@code dataDir}, created if absent (the service, when it trusts the development key). */
   public static JsonObject loadOrCreate(Path dataDir) {
     Path file = dataDir.resolve(FILE);
     try {
@@ -42,17 +73,28 @@ public final class DevSigningKey {
           Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
           Files.writeString(file, generate().encodePrettily(), StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
         } catch (FileAlreadyExistsException raced) {
-          // another process (the service, or scripts/token) made it first: use theirs
+          // another process made it first: use theirs
         }
       }
-      JsonObject jwk = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
-      if (!jwk.containsKey("d")) {
-        throw new IllegalStateException(file + " does not hold a private key");
-      }
-      return jwk;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read or create the development signing key " + file, e);
     }
+    return read(file);
+  }
+
+  private static JsonObject read(Path file) {
+    JsonObject jwk;
+    try {
+      jwk = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the development signing key " + file, e);
+    } catch (io.vertx.core.json.DecodeException e) {
+      throw new IllegalStateException(file + " does not hold a JSON Web Key");
+    }
+    if (!jwk.containsKey("d")) {
+      throw new IllegalStateException(file + " does not hold a private key");
+    }
+    return jwk;
   }
 
   /** The public half, to trust. */

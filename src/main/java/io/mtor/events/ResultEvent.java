@@ -16,11 +16,13 @@ import java.util.Objects;
  * @param clientRequestId  the client's {@code client-request-id}, or {@code null}
  * @param actor            who made the change: {@code tenantId}, {@code objectId} (a user) or {@code appId}
  *                         (an application), from the token; {@code null} when authentication is off
+ * @param etag             the entity tag of {@code resource}: what GET returned for it in {@code @odata.etag} and
+ *                         {@code ETag} (a weak tag, {@code W/"…"}), usable in {@code If-Match}
  * @param resource         the entity as GET returns it (after an update; before a delete), without the
- *                         {@code @odata.context} and {@code @odata.etag} annotations
+ *                         {@code @odata.context} and {@code @odata.etag} annotations (the tag is {@code etag})
  */
 public record ResultEvent(String eventId, String eventType, String occurredDateTime, String requestId,
-                          String clientRequestId, JsonObject actor, JsonObject resource) {
+                          String clientRequestId, JsonObject actor, String etag, JsonObject resource) {
 
   private static final byte[] RESOURCE = ",\"resource\":".getBytes(StandardCharsets.UTF_8);
 
@@ -55,12 +57,13 @@ public record ResultEvent(String eventId, String eventType, String occurredDateT
       .put("occurredDateTime", occurredDateTime)
       .put("requestId", requestId)
       .put("clientRequestId", clientRequestId)
-      .put("actor", actor);
+      .put("actor", actor)
+      .put("etag", etag);
   }
 
   public static ResultEvent fromJson(JsonObject json) {
     return new ResultEvent(json.getString("eventId"), json.getString("eventType"),
       json.getString("occurredDateTime"), json.getString("requestId"), json.getString("clientRequestId"),
-      json.getJsonObject("actor"), json.getJsonObject("resource"));
+      json.getJsonObject("actor"), json.getString("etag"), json.getJsonObject("resource"));
   }
 }

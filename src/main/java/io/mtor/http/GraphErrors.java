@@ -95,6 +95,8 @@ public final class GraphErrors implements Handler<RoutingContext> {
     } else if (failure instanceof InlineRequestValidator.InvalidParameter parameter) {
       send(ctx, 400, "badRequest", parameter.getMessage(), parameter.name(),
         SchemaViolations.parameterDetails(parameter.violation().getOutputUnit(), contract, parameter.name()));
+    } else if (failure instanceof BodySyntax.Malformed malformed) {
+      send(ctx, 400, "badRequest", malformed.getMessage(), malformed.target(), malformed.details());
     } else if (failure instanceof ValidatorException invalid) {
       validation(ctx, invalid);
     } else if (status == 404 && failure == null && !allowedMethods.apply(ctx.normalizedPath()).isEmpty()) {

@@ -1,7 +1,9 @@
 package io.mtor.http;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -45,21 +47,32 @@ final class MediaTypes {
     return true;
   }
 
-  /** Whether {@code bytes} are well-formed UTF-8 (no overlong forms, surrogates or truncated sequences). */
-  static boolean isUtf8(byte[] bytes) {
+  /**
+   * The offset of the first byte of {@code bytes} that does not belong to well-formed UTF-8 (overlong forms,
+   * surrogates and truncated sequences included), or -1 if they are all well-formed.
+   */
+  static int firstNonUtf8(byte[] bytes) {
     int i = 0;
     while (i < bytes.length && bytes[i] >= 0) {
       i++;
     }
     if (i == bytes.length) {
-      return true;
+      return -1;
     }
-    try {
-      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, i, bytes.length - i));
-      return true;
-    } catch (CharacterCodingException e) {
-      return false;
+    ByteBuffer in = ByteBuffer.wrap(bytes, i, bytes.length - i);
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+      .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharBuffer out = CharBuffer.allocate(Math.min(bytes.length - i, 4096));
+    while (true) {
+      CoderResult result = decoder.decode(in, out, true);
+      if (result.isError()) {
+        return in.position();
+      }
+      if (result.isUnderflow()) {
+        result = decoder.flush(out);
+        return result.isError() ? in.position() : -1;
+      }
+      out.clear();
     }
   }
 }

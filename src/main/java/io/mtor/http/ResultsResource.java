@@ -32,7 +32,6 @@ import io.vertx.openapi.contract.Parameter;
 import io.vertx.openapi.contract.Path;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatableRequest;
-import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatedRequest;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
@@ -54,8 +53,11 @@ import java.util.regex.Pattern;
  */
 public final class ResultsResource {
 
-  /** The contract on the class path; the router validates requests against it. */
+  /** The contract on the class path; the router validates requests against it and serves it. */
   public static final String CONTRACT = "openapi.yaml";
+  /** The CSDL document on the class path, served at {@link #METADATA_PATH}. */
+  static final String METADATA = "metadata.xml";
+  static final String METADATA_PATH = "/$metadata";
 
   /** operationIds of the contract. */
   public static final class Operations {
@@ -93,7 +95,11 @@ public final class ResultsResource {
   /**
    * Builds the resource's router. It carries its own body handler (a host's body handler that ran first
    * is respected: Vert.x runs only the first one) and its own error mapper, so it can be mounted with
-   * {@code subRouter} under any path.
+   * {@code subRouter} under any path. Under its mount it serves the CSDL document at {@code /$metadata} (where every
+   * {@code @odata.context} points) and the contract at {@code /openapi.yaml}, both without a token, and answers every
+   * other path itself with a Graph error (after the token check: 401 without one, then 404, or 405 with
+   * {@code Allow} for a path it has with another method), so that nothing under the mount falls through to the
+   * host.
    */
   public static Future<Router> router(Vertx vertx, ResultsApplication results, HttpOptions options, TokenVerifier verifier, Scans scans, SkipTokens skipTokens) {
     return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
@@ -122,9 +128,43 @@ public final class ResultsResource {
       builder.getRoute(Operations.UPDATE).addHandler(resource::updateResult);
       builder.getRoute(Operations.DELETE).addHandler(resource::deleteResult);
       Router router = builder.createRouter();
+      documents(router);
+      router.route().handler(ctx -> ctx.fail(404));
       router.route().failureHandler(errors);
       return router;
     });
+  }
+
+  /**
+   * {@code /$metadata} and {@code /openapi.yaml}, ordered before the builder's root route (token, rate limit), so
+   * that they need no token, as anywhere in Graph.
+   */
+  private static void documents(Router router) {
+    RequestIds ids = new RequestIds();
+    for (String[] document : new String[][] {{METADATA_PATH, METADATA, "application/xml; charset=utf-8"},
+      {"/" + CONTRACT, CONTRACT, "application/yaml; charset=utf-8"}}) {
+      Buffer content = classpathResource(document[1]);
+      String type = document[2];
+      router.route(document[0]).method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
+        .order(-1).handler(ids).handler(ctx -> {
+          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, type);
+          if (document[1].equals(METADATA)) {
+            ctx.response().putHeader(ODATA_VERSION, "4.0");
+          }
+          ctx.response().end(content);
+        });
+    }
+  }
+
+  private static Buffer classpathResource(String name) {
+    try (java.io.InputStream in = ResultsResource.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException(name + " is missing from the class path");
+      }
+      return Buffer.buffer(in.readAllBytes());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** The error mapper for this contract, also for a host router's own 404/405 and failures. */
@@ -133,13 +173,16 @@ public final class ResultsResource {
   }
 
   private static GraphErrors errors(OpenAPIContract contract, HttpOptions options) {
-    Map<Pattern, Set<String>> methodsByPath = new HashMap<>();
+    Map<Pattern, Set<String>> methodsByPath = new LinkedHashMap<>();
     for (Path path : contract.getPaths()) {
       Set<String> methods = new LinkedHashSet<>();
       path.getOperations().forEach(op -> methods.add(op.getHttpMethod().name()));
       // A path matches wherever the resource is mounted, hence the free prefix.
       Pattern pattern = Pattern.compile("(?:/.*)?" + path.getName().replaceAll("\\{[^}]+}", "[^/]+") + "/?");
       methodsByPath.put(pattern, methods);
+    }
+    for (String document : new String[] {METADATA_PATH, "/" + CONTRACT}) {
+      methodsByPath.put(Pattern.compile("(?:/.*)?" + Pattern.quote(document)), new LinkedHashSet<>(List.of("GET", "HEAD")));
     }
     return new GraphErrors(options.bodyLimitBytes(), requestPath -> methodsByPath.entrySet().stream()
       .filter(e -> e.getKey().matcher(requestPath).matches())
@@ -386,7 +429,8 @@ public final class ResultsResource {
    * extractor counts path segments from the root and so reads the wrong segment under {@code /beta} or a host's
    * mount point), with query values decoded exactly once (the stock extractor decodes them a second time, so a
    * literal {@code %} could not be sent), and a body only if its media type is {@code application/json} (any case,
-   * charset UTF-8 if one is named) and its bytes are UTF-8 (overlong and other malformed sequences included).
+   * charset UTF-8 if one is named), its bytes are UTF-8 (overlong and other malformed sequences included) and they
+   * are one JSON value without duplicate properties ({@link BodySyntax}: the 400 says where).
    */
   private static Future<ValidatableRequest> extract(RoutingContext ctx, Operation operation) {
     Map<String, RequestParameter> headers = new HashMap<>();
@@ -409,9 +453,12 @@ public final class ResultsResource {
       if (!MediaTypes.isJsonUtf8(contentType)) {
         return Future.failedFuture(new HttpException(415));
       }
-      if (body != null && !MediaTypes.isUtf8(body.getBytes())) {
-        return Future.failedFuture(new ValidatorException("The request body is not valid UTF-8",
-          ValidatorErrorType.ILLEGAL_VALUE));
+      if (body != null && body.length() > 0) {
+        try {
+          BodySyntax.check(body, body.getBytes());
+        } catch (BodySyntax.Malformed e) {
+          return Future.failedFuture(e);
+        }
       }
       contentType = MediaTypes.JSON;
     }

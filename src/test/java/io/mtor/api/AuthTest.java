@@ -415,6 +415,28 @@ class AuthTest {
   }
 
   @Test
+  void theMetadataAndTheContractNeedNoTokenAndAnUnknownPathIs401ThenA404() {
+    for (String path : List.of("/$metadata", "/beta/$metadata", "/openapi.yaml", "/beta/openapi.yaml")) {
+      HttpResponse<Buffer> document = send(service.client.get(path), null, null);
+      assertThat(document.statusCode()).as(path).isEqualTo(200);
+      assertThat(document.getHeader("request-id")).isNotBlank();
+    }
+    // The token is checked before the path: without one, nothing tells what exists under the mount.
+    for (String path : List.of("/nothing-here", "/beta/nothing-here")) {
+      HttpResponse<Buffer> anonymous = send(service.client.get(path), null, null);
+      assertThat(anonymous.statusCode()).isEqualTo(401);
+      assertThat(anonymous.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("InvalidAuthenticationToken");
+      HttpResponse<Buffer> notFound = send(service.client.get(path), "Bearer " + tokenFor(TENANT_A), null);
+      assertThat(notFound.statusCode()).isEqualTo(404);
+      assertThat(notFound.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("notFound");
+    }
+    HttpResponse<Buffer> notAllowed = send(service.client.put("/beta/managedTenantOperationResults"),
+      "Bearer " + tokenFor(TENANT_A), null);
+    assertThat(notAllowed.statusCode()).isEqualTo(405);
+    assertThat(notAllowed.getHeader("Allow").split(", ")).containsExactlyInAnyOrder("GET", "POST");
+  }
+
+  @Test
   void keysRotatedAtTheJwksEndpointAreTrustedWithoutARestart() throws Exception {
     JsonObject rotated = DevSigningKey.loadOrCreate(dir.resolve("keys-rotated"));
     JWTAuth rotatedSigner = JWTAuth.create(vertx, new JWTAuthOptions().addJwk(rotated));

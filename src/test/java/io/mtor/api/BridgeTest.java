@@ -3,7 +3,7 @@ package io.mtor.api;
 import io.mtor.TestService;
 import io.mtor.auth.Caller;
 import io.mtor.auth.DevSigningKey;
-import io.mtor.auth.DevToken;
+import io.mtor.tools.DevToken;
 import io.mtor.events.ResultEvents;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;

@@ -108,7 +108,8 @@ class EventsAndAuditTest {
               JsonObject event = received.get(0);
               JsonObject resource = read.bodyAsJsonObject();
               resource.remove("@odata.context");
-              resource.remove("@odata.etag");
+              String etag = (String) resource.remove("@odata.etag");
+              assertThat(event.getString("etag")).isEqualTo(etag).isEqualTo(read.getHeader("ETag"));
               assertThat(event.getString("eventType")).isEqualTo("created");
               assertThat(event.getString("eventId")).isNotBlank();
               assertThat(event.getString("requestId")).isEqualTo(created.getHeader("request-id"));
@@ -120,11 +121,55 @@ class EventsAndAuditTest {
             });
             return v;
           }));
-      }).compose(v -> client.get("/api/graph/nothing-here").send()).map(notFound -> {
-        test.verify(() -> assertThat(notFound.statusCode()).isEqualTo(404));
-        return notFound;
-      }).eventually(service::close);
+      }).compose(v -> mountedDocumentsAndErrors(test, client, server.actualPort())).eventually(service::close);
     })).onComplete(test.succeedingThenComplete());
+  }
+
+  /**
+   * Under the host's mount: the CSDL document every {@code @odata.context} points to and the contract, and Graph
+   * errors (not the host's page) for every other path.
+   */
+  static Future<Void> mountedDocumentsAndErrors(VertxTestContext test, WebClient client, int port) {
+    return client.get("/api/graph/$metadata").send().compose(metadata -> {
+      test.verify(() -> {
+        assertThat(metadata.statusCode()).isEqualTo(200);
+        assertThat(metadata.getHeader("content-type")).startsWith("application/xml");
+        assertThat(metadata.getHeader("OData-Version")).isEqualTo("4.0");
+        assertThat(metadata.bodyAsString()).contains("<EntitySet Name=\"managedTenantOperationResults\"");
+      });
+      return client.get("/api/graph/openapi.yaml").send();
+    }).compose(contract -> {
+      test.verify(() -> {
+        assertThat(contract.statusCode()).isEqualTo(200);
+        assertThat(contract.getHeader("content-type")).startsWith("application/yaml");
+        assertThat(contract.bodyAsString()).contains("/managedTenantOperationResults/{id}:");
+      });
+      return client.get("/api/graph/nothing-here").putHeader("client-request-id", "lost-1").send();
+    }).compose(notFound -> {
+      test.verify(() -> {
+        assertThat(notFound.statusCode()).isEqualTo(404);
+        assertThat(notFound.getHeader("content-type")).startsWith("application/json");
+        JsonObject error = notFound.bodyAsJsonObject().getJsonObject("error");
+        assertThat(error.getString("code")).isEqualTo("notFound");
+        assertThat(error.getString("message")).contains("/api/graph/nothing-here");
+        assertThat(error.getJsonObject("innerError").getString("client-request-id")).isEqualTo("lost-1");
+        assertThat(notFound.getHeader("request-id")).isEqualTo(error.getJsonObject("innerError").getString("request-id"));
+      });
+      return client.delete("/api/graph/managedTenantOperationResults").send();
+    }).compose(notAllowed -> {
+      test.verify(() -> {
+        assertThat(notAllowed.statusCode()).isEqualTo(405);
+        assertThat(notAllowed.getHeader("Allow").split(", ")).containsExactlyInAnyOrder("GET", "POST");
+        assertThat(notAllowed.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("methodNotAllowed");
+      });
+      return client.post("/api/graph/$metadata").send();
+    }).map(notAllowed -> {
+      test.verify(() -> {
+        assertThat(notAllowed.statusCode()).isEqualTo(405);
+        assertThat(notAllowed.getHeader("Allow")).isEqualTo("GET, HEAD");
+      });
+      return null;
+    });
   }
 
   @Test

@@ -126,15 +126,19 @@ class OperationsTest {
 
   @Test
   void theContractAndTheMetadataAreServed() throws Exception {
-    HttpResponse<Buffer> contract = get("/openapi.yaml");
-    assertThat(contract.statusCode()).isEqualTo(200);
-    try (var in = getClass().getClassLoader().getResourceAsStream("openapi.yaml")) {
-      assertThat(contract.bodyAsString()).isEqualTo(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    for (String path : List.of("/openapi.yaml", "/beta/openapi.yaml")) {
+      HttpResponse<Buffer> contract = get(path);
+      assertThat(contract.statusCode()).isEqualTo(200);
+      assertThat(contract.getHeader("content-type")).startsWith("application/yaml");
+      try (var in = getClass().getClassLoader().getResourceAsStream("openapi.yaml")) {
+        assertThat(contract.bodyAsString()).isEqualTo(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      }
     }
     for (String path : List.of("/$metadata", "/beta/$metadata")) {
       HttpResponse<Buffer> metadata = get(path);
       assertThat(metadata.statusCode()).isEqualTo(200);
       assertThat(metadata.getHeader("content-type")).startsWith("application/xml");
+      assertThat(metadata.getHeader("OData-Version")).isEqualTo("4.0");
       assertThat(metadata.bodyAsString()).contains("<EntitySet Name=\"managedTenantOperationResults\"")
         .contains("<PropertyRef Name=\"id\"/>").contains("Name=\"targetTenantId\" Type=\"Edm.Guid\"");
     }

@@ -8,7 +8,7 @@ import io.mtor.Main;
 import io.mtor.TestService;
 import io.mtor.auth.Caller;
 import io.mtor.auth.DevSigningKey;
-import io.mtor.auth.DevToken;
+import io.mtor.tools.DevToken;
 import io.mtor.http.FrontDoor;
 import io.mtor.http.SkipTokens;
 import io.mtor.logging.ServiceLogging;

@@ -18,12 +18,13 @@ class ResultEventTest {
   @Test
   void bytesWithTheStoredResourceParseToTheEventsJson() {
     for (ResultEvent event : new ResultEvent[] {
-      new ResultEvent("e1", "created", "2026-11-29T10:00:00.0000000Z", "r1", null, null, RESOURCE),
+      new ResultEvent("e1", "created", "2026-11-29T10:00:00.0000000Z", "r1", null, null, "W/\"9980411012e52106\"", RESOURCE),
       new ResultEvent("e2", "deleted", "2026-11-29T10:00:00.0000000Z", "r2", "client-1",
-        new JsonObject().put("tenantId", "t").put("objectId", "o"), RESOURCE)}) {
+        new JsonObject().put("tenantId", "t").put("objectId", "o"), "W/\"904f90d247d68a68\"", RESOURCE)}) {
       byte[] bytes = event.toBytes(RESOURCE.toBuffer().getBytes());
       JsonObject parsed = new JsonObject(Buffer.buffer(bytes));
       assertEquals(event.toJson(), parsed);
+      assertEquals(event.etag(), parsed.getString("etag"));
       assertEquals(event, ResultEvent.fromJson(parsed));
     }
   }

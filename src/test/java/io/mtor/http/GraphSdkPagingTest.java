@@ -14,7 +14,7 @@ import io.mtor.Main;
 import io.mtor.TestService;
 import io.mtor.auth.Caller;
 import io.mtor.auth.DevSigningKey;
-import io.mtor.auth.DevToken;
+import io.mtor.tools.DevToken;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

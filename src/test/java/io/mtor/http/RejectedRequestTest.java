@@ -64,14 +64,20 @@ class RejectedRequestTest {
   static Stream<Arguments> badBodies() {
     String deep = "[".repeat(20_000) + "]".repeat(20_000);
     return Stream.of(
-      arguments("malformed JSON", "application/json", text("{\"partnerTenantId\": "), 400, "badRequest", null, "not valid JSON"),
+      arguments("malformed JSON", "application/json", text("{\"partnerTenantId\": "), 400, "badRequest", null, "not valid JSON at line 1, column 21"),
+      arguments("malformed on line 3", "application/json", text("{\n  \"isSuccess\": true,\n  \"exception\": nul\n}"), 400, "badRequest", null, "not valid JSON at line 3, column"),
       arguments("trailing garbage", "application/json", text(valid().encode() + "}"), 400, "badRequest", null, "not valid JSON"),
+      arguments("two JSON values", "application/json", text(valid().encode() + " {}"), 400, "badRequest", null, "more follows the JSON value"),
+      arguments("whitespace only", "application/json", text("  \n "), 400, "badRequest", null, "holds no JSON value"),
+      arguments("duplicate property", "application/json", text(valid().encode().replace("\"isSuccess\":true", "\"isSuccess\":true,\"isSuccess\":false")), 400, "badRequest", "/isSuccess", "'isSuccess' appears more than once in the request body at line 1, column"),
+      arguments("duplicate nested property", "application/json", text(valid().encode().replace("\"executionInfo\":\"Applied baseline policy to 12 users\"", "\"executionInfo\":{\"a\":1,\"a\":2}")), 400, "badRequest", "/executionInfo/a", "'a' appears more than once"),
       arguments("empty body", "application/json", text(""), 400, "badRequest", null, "empty"),
       arguments("array body", "application/json", text("[]"), 400, "badRequest", "", "object"),
       arguments("string body", "application/json", text("\"hello\""), 400, "badRequest", "", "object"),
       arguments("null body", "application/json", text("null"), 400, "badRequest", null, ""),
-      arguments("invalid UTF-8", "application/json", Buffer.buffer(new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', ':', '1', '}'}), 400, "badRequest", null, "not valid JSON"),
-      arguments("absurdly deep nesting", "application/json", text(deep), 400, "badRequest", null, "not valid JSON"),
+      arguments("invalid UTF-8", "application/json", Buffer.buffer(new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', ':', '1', '}'}), 400, "badRequest", null, "not UTF-8: the byte at offset 2 (0xC3)"),
+      arguments("overlong UTF-8", "application/json", Buffer.buffer(new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC0, (byte) 0xAF, '"', '}'}), 400, "badRequest", null, "not UTF-8: the byte at offset 6"),
+      arguments("absurdly deep nesting", "application/json", text(deep), 400, "badRequest", null, "nesting depth (1001) exceeds the maximum allowed (1000)"),
       arguments("text/plain", "text/plain", json(valid()), 415, "unsupportedMediaType", null, "application/json"),
       arguments("no content type", null, json(valid()), 415, "unsupportedMediaType", null, "Content-Type"),
       arguments("too large", "application/json", json(valid().put("executionInfo", "x".repeat(70_000))), 413, "requestEntityTooLarge", null, "65536"),

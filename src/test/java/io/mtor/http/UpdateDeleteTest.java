@@ -205,18 +205,26 @@ class UpdateDeleteTest {
     }
     JsonObject after = patched.bodyAsJsonObject();
     after.remove("@odata.context");
-    after.remove("@odata.etag");
+    String tag = (String) after.remove("@odata.etag");
+    assertThat(tag).isEqualTo(patched.getHeader("ETag")).isNotEqualTo(created.getString("@odata.etag"));
+    // The event carries the entity tag GET and PATCH answered with, beside the resource (as etag).
     assertThat(updated).singleElement().satisfies(e -> {
       assertThat(e.getString("eventType")).isEqualTo("updated");
       assertThat(e.getJsonObject("resource")).isEqualTo(after);
+      assertThat(e.getString("etag")).isEqualTo(tag);
       assertThat(e.getString("requestId")).isEqualTo(patched.getHeader("request-id"));
     });
     assertThat(deleted).singleElement().satisfies(e -> {
       assertThat(e.getString("eventType")).isEqualTo("deleted");
       assertThat(e.getString("clientRequestId")).isEqualTo("del-1");
       assertThat(e.getJsonObject("resource")).isEqualTo(after);
+      assertThat(e.getString("etag")).isEqualTo(tag);
     });
     assertThat(AuditTrail.events(service.config.auditDir())).extracting(e -> e.getString("eventType"))
       .containsExactly("created", "updated", "deleted");
+    // Each line of the trail is its event, tag included.
+    assertThat(AuditTrail.events(service.config.auditDir())).extracting(e -> e.getString("etag"))
+      .containsExactly(created.getString("@odata.etag"), tag, tag);
+    assertThat(AuditTrail.events(service.config.auditDir()).subList(1, 3)).containsExactly(updated.get(0), deleted.get(0));
   }
 }

@@ -19,8 +19,12 @@ public class HostApplication extends VerticleBase {
       results = service;
       Router router = Router.router(vertx);
       router.get("/status").handler(ctx -> ctx.end("host is up"));
+      // The resource, its $metadata and openapi.yaml; any other path under /api/graph is a Graph error.
       router.route("/api/graph/*").subRouter(service.router());
-      return vertx.createHttpServer().requestHandler(router).listen(config.httpPort());
+      // Detailed health and metrics for operators only: a second server, on loopback (ops.host, ops.port).
+      return vertx.createHttpServer().requestHandler(service.operations())
+        .listen(config.edge().opsPort(), config.edge().opsHost())
+        .compose(ops -> vertx.createHttpServer().requestHandler(router).listen(config.httpPort()));
     });
   }
 

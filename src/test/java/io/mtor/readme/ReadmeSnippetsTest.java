@@ -4,7 +4,7 @@ import io.mtor.TestService;
 import io.mtor.api.ServiceConfig;
 import io.mtor.auth.Caller;
 import io.mtor.auth.DevSigningKey;
-import io.mtor.auth.DevToken;
+import io.mtor.tools.DevToken;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -58,18 +58,39 @@ class ReadmeSnippetsTest {
     assertThat(readme).contains(snippet("DeployVerticle.java", "verticle"));
   }
 
+  static int freePort() throws IOException {
+    try (ServerSocket free = new ServerSocket(0)) {
+      return free.getLocalPort();
+    }
+  }
+
   @Test
   void theSnippetsRun(Vertx vertx) throws Exception {
-    int port;
-    try (ServerSocket free = new ServerSocket(0)) {
-      port = free.getLocalPort();
-    }
+    int port = freePort();
+    int opsPort = freePort();
     List<String> seen = Collections.synchronizedList(new ArrayList<>());
     EventBusSubscriber.subscribe(vertx, seen).completion().await();
-    ServiceConfig config = TestService.config(dataDir.resolve("host")).with(new JsonObject().put("http", new JsonObject().put("port", port)));
+    ServiceConfig config = TestService.config(dataDir.resolve("host")).with(new JsonObject()
+      .put("http", new JsonObject().put("port", port))
+      .put("ops", new JsonObject().put("port", opsPort).put("host", "127.0.0.1")));
     String host = vertx.deployVerticle(new HostApplication(), new DeploymentOptions().setConfig(config.toJson())).await();
     WebClient client = WebClient.create(vertx);
     assertThat(client.get(port, "localhost", "/status").send().await().bodyAsString()).isEqualTo("host is up");
+    // Under the mount: the CSDL document every @odata.context points to, and Graph errors, not the host's page.
+    var metadata = client.get(port, "localhost", "/api/graph/$metadata").send().await();
+    assertThat(metadata.statusCode()).isEqualTo(200);
+    assertThat(metadata.getHeader("content-type")).startsWith("application/xml");
+    assertThat(metadata.bodyAsString()).contains("<EntitySet Name=\"managedTenantOperationResults\"");
+    var unknown = client.get(port, "localhost", "/api/graph/managedTenantOperationResultz").send().await();
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.getHeader("content-type")).startsWith("application/json");
+    assertThat(unknown.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("notFound");
+    // The host's own 404 stays the host's.
+    assertThat(client.get(port, "localhost", "/elsewhere").send().await().statusCode()).isEqualTo(404);
+    // Operators' health on the loopback server.
+    var ready = client.get(opsPort, "127.0.0.1", "/health/ready").send().await();
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.bodyAsJsonObject().getString("outcome")).isEqualTo("UP");
     var created = client.post(port, "localhost", "/api/graph/managedTenantOperationResults")
       .putHeader("content-type", "application/json").sendJsonObject(TestService.body()).await();
     assertThat(created.statusCode()).isEqualTo(201);
@@ -80,10 +101,7 @@ class ReadmeSnippetsTest {
     assertThat(seen).singleElement().asString().startsWith("created " + created.bodyAsJsonObject().getString("id"));
     vertx.undeploy(host).await();
 
-    int second;
-    try (ServerSocket free = new ServerSocket(0)) {
-      second = free.getLocalPort();
-    }
+    int second = freePort();
     String verticle = DeployVerticle.deploy(vertx, dataDir.resolve("verticle").toString(), second).await();
     // As shipped, authentication is on and trusts the development key it made in the data folder.
     String token = DevToken.sign(vertx, DevSigningKey.loadOrCreate(dataDir.resolve("verticle")),

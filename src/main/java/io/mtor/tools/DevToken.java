@@ -1,6 +1,9 @@
-package io.mtor.auth;
+package io.mtor.tools;
 
 import io.mtor.api.ServiceConfig;
+import io.mtor.auth.AuthSettings;
+import io.mtor.auth.Caller;
+import io.mtor.auth.DevSigningKey;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -11,7 +14,12 @@ import java.nio.file.Path;
 
 /**
  * {@code scripts/token}: prints, on its last stdout line, a token signed by the development key of the data
- * folder that {@code scripts/run} uses (same {@code conf/application.yaml}, same environment).
+ * folder that {@code scripts/run} uses (same {@code conf/application.yaml}, same environment). It never makes a key:
+ * the service makes it on its first start, and a key made here would be one the service does not trust (another
+ * {@code DATA_DIR}, or a folder the service never started on). Without the key it exits 2 and says where it looked.
+ *
+ * <p>A command of its own package: it reads the service's configuration ({@code io.mtor.api}), which itself uses
+ * {@code io.mtor.auth}; in {@code auth} it made a package cycle.
  *
  * <pre>scripts/token [--tenant GUID] [--scopes "ManagedTenants.ReadWrite.All ManagedTenants.Read.All"] [--expires-in 3600]</pre>
  */
@@ -60,9 +68,22 @@ public final class DevToken {
     if (!config.auth().devKey()) {
       fail("auth.devKey is off in this configuration: get tokens from your identity provider");
     }
+    JsonObject key;
+    try {
+      key = DevSigningKey.load(config.dataDir());
+    } catch (DevSigningKey.Missing e) {
+      fail("no development signing key in " + e.dataDir() + " (" + DevSigningKey.FILE + " is missing; none was "
+        + "created). The service makes it in its data folder on its first start and prints that folder (\"data "
+        + "folder: ...\"): start the service first, and run this with the same DATA_DIR (store.dataDir), e.g. "
+        + "DATA_DIR=/tmp/mtor scripts/run, then DATA_DIR=/tmp/mtor scripts/token.");
+      return;
+    } catch (RuntimeException e) {
+      fail(e.getMessage());
+      return;
+    }
     Vertx vertx = Vertx.vertx();
     try {
-      System.out.println(sign(vertx, DevSigningKey.loadOrCreate(config.dataDir()), config.auth(), tenant, scopes, expiresIn));
+      System.out.println(sign(vertx, key, config.auth(), tenant, scopes, expiresIn));
     } finally {
       vertx.close();
     }
