@@ -105,25 +105,25 @@ public final class ResultsService {
     });
     scans = new Scans(vertx, config.limits().maxScans(), config.limits().maxScansPerCaller(),
       config.limits().queryBudgetMillis());
-    Future<Void> audit = !config.auditEnabled() ? Future.succeededFuture()
+    Future<Void> audit = !config.audit().enabled() ? Future.succeededFuture()
       : vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
-        .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.auditMaxFileBytes())))
+        .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.audit().maxFileBytes())))
         .map(id -> {
           deployments.add(id);
           return null;
         });
     Future<Void> auth = !config.auth().enabled() ? Future.succeededFuture()
-      : TokenVerifier.create(vertx, config.auth(), config.dataDir(), clock).map(created -> {
+      : TokenVerifier.create(vertx, config.auth(), config.store().dataDir(), clock).map(created -> {
         verifier = created;
         return null;
       });
     if (!config.auth().enabled()) {
       LOG.warn("Authentication is OFF (auth.enabled=false): anyone who reaches the port can read and write every record");
     }
-    Future<HttpOptions> options = vertx.executeBlocking(() -> new HttpOptions(config.bodyLimitBytes(),
-      config.publicBaseUrl(), config.listDefaultPageSize(), config.listMaxPageSize(), config.limits().ratePerSecond(),
-      config.limits().burst(), HostCheck.allowed(config.edge().allowedHosts())));
-    Future<SkipTokens> skipTokens = vertx.executeBlocking(() -> SkipTokens.loadOrCreate(config.dataDir()));
+    Future<HttpOptions> options = vertx.executeBlocking(() -> new HttpOptions(config.http().bodyLimitBytes(),
+      config.http().publicBaseUrl(), config.list().defaultPageSize(), config.list().maxPageSize(),
+      config.limits().ratePerSecond(), config.limits().burst(), HostCheck.allowed(config.edge().allowedHosts())));
+    Future<SkipTokens> skipTokens = vertx.executeBlocking(() -> SkipTokens.loadOrCreate(config.store().dataDir()));
     return acknowledgements.completion()
       .compose(v -> auth)
       .compose(v -> checkKeyScheme())
@@ -138,15 +138,15 @@ public final class ResultsService {
           operations = OperationsRoutes.operations(vertx, this, config);
           return null;
         }))
-      .compose(v -> config.bridgeEnabled() ? startBridge() : Future.succeededFuture())
+      .compose(v -> config.bridge().enabled() ? startBridge() : Future.succeededFuture())
       .compose(v -> {
-        if (config.limits().storeSyncMillis() > 0) {
-          syncTimer = vertx.setPeriodic(config.limits().storeSyncMillis(), t -> vertx.executeBlocking(() -> {
+        if (config.store().syncIntervalMillis() > 0) {
+          syncTimer = vertx.setPeriodic(config.store().syncIntervalMillis(), t -> vertx.executeBlocking(() -> {
             store.sync();
             return null;
           }));
         }
-        if (config.auditEnabled()) {
+        if (config.audit().enabled()) {
           redeliveryTimer = vertx.setPeriodic(REDELIVER_PERIOD_MILLIS,
             t -> redeliver(System.currentTimeMillis() - REDELIVER_AFTER_MILLIS));
           // Everything the previous process left unacknowledged goes to the audit trail now.
@@ -169,12 +169,12 @@ public final class ResultsService {
   private Future<Void> checkKeyScheme() {
     String scheme = isolated() ? "tenant" : "global";
     return vertx.executeBlocking(() -> {
-      java.nio.file.Path file = config.dataDir().resolve(KEY_SCHEME_FILE);
+      java.nio.file.Path file = config.store().dataDir().resolve(KEY_SCHEME_FILE);
       String stored = java.nio.file.Files.exists(file)
         ? java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8).trim()
         : store.size() == 0 ? null : "global";
       if (stored != null && !stored.equals(scheme) && store.size() > 0) {
-        throw new IllegalStateException("The records in " + config.dataDir() + " are keyed by " + stored
+        throw new IllegalStateException("The records in " + config.store().dataDir() + " are keyed by " + stored
           + " ids, but this start uses " + scheme + " ids (auth.enabled and auth.tenantIsolation decide): start it as "
           + "before (" + ("tenant".equals(stored) ? "AUTH_ENABLED=true AUTH_TENANT_ISOLATION=true"
           : "AUTH_TENANT_ISOLATION=false or AUTH_ENABLED=false") + ") or use another DATA_DIR");
@@ -206,9 +206,9 @@ public final class ResultsService {
 
   /** Tokens and tenant isolation apply to the bridge as to HTTP; see {@link EventBridge}. */
   private Future<Void> startBridge() {
-    return EventBridge.start(vertx, config, verifier).map(started -> {
+    return EventBridge.start(vertx, config.bridge(), verifier).map(started -> {
       bridge = started;
-      bridgePort = config.bridgePort();
+      bridgePort = config.bridge().port();
       return null;
     });
   }

@@ -62,7 +62,7 @@ public final class DevToken {
     }
     Vertx vertx = Vertx.vertx();
     try {
-      System.out.println(sign(vertx, DevSigningKey.loadOrCreate(config.dataDir()), config.auth(), tenant, scopes, expiresIn));
+      System.out.println(sign(vertx, DevSigningKey.loadOrCreate(config.store().dataDir()), config.auth(), tenant, scopes, expiresIn));
     } finally {
       vertx.close();
     }

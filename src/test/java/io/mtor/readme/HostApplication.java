@@ -20,7 +20,7 @@ public class HostApplication extends VerticleBase {
       Router router = Router.router(vertx);
       router.get("/status").handler(ctx -> ctx.end("host is up"));
       router.route("/api/graph/*").subRouter(service.router());
-      return vertx.createHttpServer().requestHandler(router).listen(config.httpPort());
+      return vertx.createHttpServer().requestHandler(router).listen(config.http().port());
     });
   }
 

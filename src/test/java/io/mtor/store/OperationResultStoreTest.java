@@ -131,7 +131,7 @@ class OperationResultStoreTest {
   @Test
   void theStoreGrowsPastItsSizingUpToItsDiskBudget() {
     byte[] value = bytes("y".repeat(256));
-    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 0, List.of(), 0, 0))) {
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 0, List.of(), 0))) {
       for (int i = 0; i < 3_000; i++) {
         store.insert("id-" + i, value, Map.of(), null, null);
       }
@@ -141,7 +141,7 @@ class OperationResultStoreTest {
     Path tight = dir.resolve("tight");
     int stored = 0;
     try (OperationResultStore store = OperationResultStore.open(new StoreOptions(tight, 1_000, 36, 256, 0, List.of(),
-      1_000L * (36 + 256 + 32), 0))) {
+      1_000L * (36 + 256 + 32)))) {
       try {
         for (int i = 0; i < 100_000; i++) {
           store.insert("id-" + i, value, Map.of(), null, null);
@@ -167,7 +167,7 @@ class OperationResultStoreTest {
       int stored = 0;
       ResultException full = null;
       try (OperationResultStore store = OperationResultStore.open(new StoreOptions(mount, 5_000, 36, 640, 1_000,
-        List.of("k"), 100L << 20, 0))) {
+        List.of("k"), 100L << 20))) {
         for (int i = 0; i < 200_000 && full == null; i++) {
           try {
             store.insert("id-" + i, value, Map.of("k", "v" + (i % 7)), "e-" + i, EVENT);
@@ -189,7 +189,7 @@ class OperationResultStoreTest {
         assertThat(store.get("after-space-returned")).isEqualTo(value);
       }
       try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(mount, 5_000, 36, 640, 1_000,
-        List.of("k"), 100L << 20, 0))) {
+        List.of("k"), 100L << 20))) {
         assertThat(reopened.size()).isEqualTo(stored + 1);
       }
     } finally {
