@@ -3,6 +3,7 @@ package io.mtor.api;
 import io.mtor.auth.Caller;
 import io.mtor.auth.TokenVerifier;
 import io.mtor.config.BridgeSettings;
+import io.mtor.domain.OperationResults;
 import io.mtor.events.ResultEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -189,7 +190,7 @@ final class EventBridge {
   /** Whether an event's {@code resource.partnerTenantId} is {@code tenant} (case-insensitive). */
   static boolean ofTenant(Object body, String tenant) {
     return body instanceof JsonObject event && event.getValue("resource") instanceof JsonObject resource
-      && resource.getValue("partnerTenantId") instanceof String partner && partner.equalsIgnoreCase(tenant);
+      && resource.getValue(OperationResults.PARTNER_TENANT) instanceof String partner && partner.equalsIgnoreCase(tenant);
   }
 
   /** A frame as the library writes them: a 4-byte big-endian length, then the UTF-8 JSON. */

@@ -28,7 +28,6 @@ import java.util.Set;
  */
 final class ListQuery {
 
-  private static final String PARTNER_TENANT = "partnerTenantId";
   static final List<OrderKey> DEFAULT_ORDER = List.of(new OrderKey(OperationResults.CREATED, false));
 
   /** A page: the records (projected, with {@code @odata.etag}), the total count or -1, the next cursor or null. */
@@ -94,10 +93,10 @@ final class ListQuery {
     PriorityQueue<Candidate> smallest = new PriorityQueue<>(candidates.reversed());
     long[] matches = {0};
     // Without a filter only the sort key matters until a record makes the page: read just that from the
-    // bytes (a scan of a million records then costs well under a second instead of several).
+    // bytes instead of decoding every record a scan passes.
     java.util.function.BiConsumer<String, byte[]> offer = (id, stored) -> {
       budget.check();
-      if (tenant != null && !tenant.equals(StoredJson.string(stored, PARTNER_TENANT))) {
+      if (tenant != null && !tenant.equals(StoredJson.string(stored, OperationResults.PARTNER_TENANT))) {
         return;
       }
       JsonObject key;
@@ -124,8 +123,8 @@ final class ListQuery {
       }
     };
     Set<String> ids = indexedCandidates(store, filter, budget);
-    if (tenant != null && store.indexed(PARTNER_TENANT)) {
-      Set<String> own = new LinkedHashSet<>(store.idsWhere(PARTNER_TENANT, tenant));
+    if (tenant != null && store.indexed(OperationResults.PARTNER_TENANT)) {
+      Set<String> own = new LinkedHashSet<>(store.idsWhere(OperationResults.PARTNER_TENANT, tenant));
       if (ids != null) {
         own.retainAll(ids);
       }
