@@ -274,11 +274,8 @@ public final class ResultsService {
 
   /** Seconds since the oldest change the audit trail has not confirmed was written; 0 when none waits. */
   public double auditLagSeconds() {
-    if (store.pendingCount() == 0) {
-      return 0;
-    }
-    List<PendingEvent> oldest = store.pendingEvents(Long.MAX_VALUE, 1);
-    return oldest.isEmpty() ? 0 : (System.currentTimeMillis() - oldest.get(0).writtenAtMillis()) / 1000.0;
+    long oldest = store.oldestPendingMillis();
+    return oldest < 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0;
   }
 
   /** The audit writer's deployment id (tests stop it to play a dead sink); null when the audit is off. */

@@ -81,6 +81,46 @@ class OperationResultStoreTest {
   }
 
   @Test
+  void theOldestPendingWriteTimeFollowsAcknowledgementsInAnyOrderAndSurvivesARestart() {
+    long before = System.currentTimeMillis();
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      assertThat(store.oldestPendingMillis()).isEqualTo(-1);
+      for (String id : List.of("a", "b", "c")) {
+        store.insert(id, bytes("{}"), Map.of(), "e-" + id, EVENT);
+      }
+      assertThatThrownBy(() -> store.insert("a", bytes("{}"), Map.of(), "e-a-again", EVENT)).isInstanceOf(ResultException.class);
+      long oldest = store.pendingEvents(Long.MAX_VALUE, 1).get(0).writtenAtMillis();
+      assertThat(store.oldestPendingMillis()).isEqualTo(oldest).isBetween(before, System.currentTimeMillis());
+      store.acknowledge(List.of("e-b"));
+      assertThat(store.oldestPendingMillis()).isEqualTo(oldest);
+      store.acknowledge(List.of("e-a"));
+      assertThat(store.oldestPendingMillis()).isEqualTo(store.pendingEvents(Long.MAX_VALUE, 1).get(0).writtenAtMillis());
+    }
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      assertThat(store.oldestPendingMillis()).isEqualTo(store.pendingEvents(Long.MAX_VALUE, 1).get(0).writtenAtMillis());
+      store.acknowledge(List.of("e-c"));
+      assertThat(store.oldestPendingMillis()).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void writtenEventsBehindAWaitingOneAreSweptSoTheirTrackingStaysBounded() {
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      store.insert("first", bytes("{}"), Map.of(), "e-first", EVENT);
+      long first = store.oldestPendingMillis();
+      // The first event waits; thousands after it are acknowledged (or, as conflicts, dropped) at once.
+      for (int i = 0; i < 2_500; i++) {
+        store.insert("r-" + i, bytes("{}"), Map.of(), "e-" + i, EVENT);
+        store.acknowledge(List.of("e-" + i));
+        assertThatThrownBy(() -> store.insert("first", bytes("{}"), Map.of(), "e-conflict", EVENT))
+          .isInstanceOf(ResultException.class);
+      }
+      assertThat(store.trackedEvents()).isLessThan(3 * 1024);
+      assertThat(store.oldestPendingMillis()).isEqualTo(first);
+    }
+  }
+
+  @Test
   void anEventWhoseRecordWriteNeverHappenedIsDroppedAtTheNextOpen() {
     OperationResultStore crashed = OperationResultStore.open(options(dir));
     crashed.insert("kept", bytes("{}"), Map.of(), "e-kept", EVENT);
