@@ -129,15 +129,14 @@ public final class ResultsService {
       .compose(v -> checkKeyScheme())
       .compose(v -> audit)
       .compose(v -> Future.all(options, skipTokens))
-      .compose(v -> ResultsResource.errors(vertx, options.result()))
-      .compose(errors -> ResultsResource.router(vertx, new ResultsApplication(store, vertx.eventBus(), clock,
-          isolated()), store, options.result(), verifier, scans, skipTokens.result())
-        .map(router -> {
-          resource = router;
-          application = application(router, errors);
-          operations = OperationsRoutes.operations(vertx, this, config);
-          return null;
-        }))
+      .compose(v -> ResultsResource.contract(vertx))
+      .map(contract -> {
+        resource = ResultsResource.router(vertx, contract, new ResultsApplication(store, vertx.eventBus(), clock,
+          isolated()), store, options.result(), verifier, scans, skipTokens.result());
+        application = application(resource, ResultsResource.errors(contract, options.result()));
+        operations = OperationsRoutes.operations(vertx, this, config);
+        return (Void) null;
+      })
       .compose(v -> config.bridge().enabled() ? startBridge() : Future.succeededFuture())
       .compose(v -> {
         if (config.store().syncIntervalMillis() > 0) {
