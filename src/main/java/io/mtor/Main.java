@@ -3,6 +3,7 @@ package io.mtor;
 import ch.qos.logback.classic.LoggerContext;
 import io.mtor.api.ServiceConfig;
 import io.mtor.api.ServiceVerticle;
+import io.mtor.config.ConfigSources;
 import io.mtor.http.Meters;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -23,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the service in the foreground: {@code conf/application.yaml} (or the file named by
- * {@code CONFIG_FILE}) overridden by the environment. SIGTERM and Ctrl-C stop the HTTP server, then close
- * the store, and exit 0.
+ * {@code CONFIG_FILE}) overridden by the environment, then by system properties ({@code -Dhttp.port=9000}).
+ * SIGTERM and Ctrl-C stop the HTTP server, then close the store, and exit 0.
  */
 public final class Main {
 
@@ -39,7 +40,7 @@ public final class Main {
     ServiceConfig config;
     try {
       config = ServiceConfig.load(Path.of(System.getenv().getOrDefault("CONFIG_FILE", "conf/application.yaml")),
-        System.getenv());
+        System.getenv(), ConfigSources.systemProperties());
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.exit(2);
@@ -47,13 +48,13 @@ public final class Main {
     }
     long started = System.nanoTime();
     LOG.atInfo().addKeyValue("config", config.toJson().encode()).log("Starting");
-    Vertx vertx = createVertx(config.httpInstances());
+    Vertx vertx = createVertx(config.http().instances());
     ServiceVerticle verticle = new ServiceVerticle();
     CountDownLatch stopped = new CountDownLatch(1);
     vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config.toJson()))
       .onSuccess(id -> {
-        String host = "0.0.0.0".equals(config.httpHost()) ? "localhost" : config.httpHost();
-        System.out.printf("data folder: %s%n", config.dataDir().toAbsolutePath().normalize());
+        String host = "0.0.0.0".equals(config.http().host()) ? "localhost" : config.http().host();
+        System.out.printf("data folder: %s%n", config.store().dataDir().toAbsolutePath().normalize());
         System.out.printf("operations (metrics, detailed health): http://%s:%d/metrics%n", config.edge().opsHost(),
           verticle.opsPort());
         System.out.printf("managedTenantOperationResults listening on http://%s:%d/managedTenantOperationResults%n",

@@ -2,6 +2,8 @@ package io.mtor.api;
 
 import io.mtor.auth.Caller;
 import io.mtor.auth.TokenVerifier;
+import io.mtor.config.BridgeSettings;
+import io.mtor.domain.OperationResults;
 import io.mtor.events.ResultEvents;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -77,17 +79,17 @@ final class EventBridge {
    * Starts the bridge on {@code bridge.host:bridge.port}; {@code verifier} is null when authentication is
    * off.
    */
-  static Future<EventBridge> start(Vertx vertx, ServiceConfig config, TokenVerifier verifier) {
+  static Future<EventBridge> start(Vertx vertx, BridgeSettings settings, TokenVerifier verifier) {
     NetServerOptions net = new NetServerOptions();
-    if (config.bridgeTls()) {
-      for (String file : List.of(config.bridgeTlsCertFile(), config.bridgeTlsKeyFile())) {
+    if (settings.tls()) {
+      for (String file : List.of(settings.tlsCertFile(), settings.tlsKeyFile())) {
         if (!Files.isReadable(Path.of(file))) {
-          return Future.failedFuture(new IllegalArgumentException("Cannot read " + file + " (bridge.tlsCertFile / "
-            + "bridge.tlsKeyFile, environment BRIDGE_TLS_CERT_FILE / BRIDGE_TLS_KEY_FILE)"));
+          return Future.failedFuture(new IllegalArgumentException("Cannot read " + file + " ("
+            + BridgeSettings.TLS_CERT_FILE + " / " + BridgeSettings.TLS_KEY_FILE + ")"));
         }
       }
       net.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
-        .setCertPath(config.bridgeTlsCertFile()).setKeyPath(config.bridgeTlsKeyFile()));
+        .setCertPath(settings.tlsCertFile()).setKeyPath(settings.tlsKeyFile()));
     }
     EventBridge service = new EventBridge(vertx, verifier);
     BridgeOptions options = new BridgeOptions();
@@ -97,8 +99,8 @@ final class EventBridge {
     } else {
       service.bridge = TcpEventBusBridge.create(vertx, options, net, service::handle);
     }
-    String url = (config.bridgeTls() ? "tls://" : "tcp://") + config.bridgeHost() + ":" + config.bridgePort();
-    return service.bridge.listen(config.bridgePort(), config.bridgeHost()).map(listening -> {
+    String url = (settings.tls() ? "tls://" : "tcp://") + settings.host() + ":" + settings.port();
+    return service.bridge.listen(settings.port(), settings.host()).map(listening -> {
       if (verifier == null) {
         LOG.warn("Event-bus bridge on {} is UNAUTHENTICATED (auth.enabled=false): anyone who reaches it receives "
           + "every tenant's events (outbound events only)", url);
@@ -188,7 +190,7 @@ final class EventBridge {
   /** Whether an event's {@code resource.partnerTenantId} is {@code tenant} (case-insensitive). */
   static boolean ofTenant(Object body, String tenant) {
     return body instanceof JsonObject event && event.getValue("resource") instanceof JsonObject resource
-      && resource.getValue("partnerTenantId") instanceof String partner && partner.equalsIgnoreCase(tenant);
+      && resource.getValue(OperationResults.PARTNER_TENANT) instanceof String partner && partner.equalsIgnoreCase(tenant);
   }
 
   /** A frame as the library writes them: a 4-byte big-endian length, then the UTF-8 JSON. */

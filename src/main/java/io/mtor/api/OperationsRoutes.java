@@ -63,16 +63,16 @@ final class OperationsRoutes {
         : Status.KO(new JsonObject().put("reason", "the store is closed"))))
       .register("auditBacklog", promise -> {
         long backlog = service.auditBacklog();
-        JsonObject data = new JsonObject().put("pending", backlog).put("threshold", config.healthMaxAuditBacklog());
-        promise.complete(backlog < config.healthMaxAuditBacklog() ? Status.OK(data) : Status.KO(data));
+        JsonObject data = new JsonObject().put("pending", backlog).put("threshold", config.health().maxAuditBacklog());
+        promise.complete(backlog < config.health().maxAuditBacklog() ? Status.OK(data) : Status.KO(data));
       });
   }
 
   private static void gauges(MeterRegistry registry, ResultsService service, ServiceConfig config) {
     Gauge.builder("mtor.store.records", service, ResultsService::size).description("Records in the store").register(registry);
-    Gauge.builder("mtor.store.capacity.records", config, c -> c.storeEntries())
+    Gauge.builder("mtor.store.capacity.records", config, c -> c.store().entries())
       .description("Records the store file was sized for").register(registry);
-    Gauge.builder("mtor.store.mapped.bytes", config, c -> mappedBytes(c.dataDir()))
+    Gauge.builder("mtor.store.mapped.bytes", config, c -> mappedBytes(c.store().dataDir()))
       .description("Bytes of the memory-mapped store files (records, outbox, indexes)").baseUnit("bytes").register(registry);
     Gauge.builder("mtor.list.queries.running", service, ResultsService::runningQueries)
       .description("List queries reading the store now").register(registry);

@@ -52,9 +52,6 @@ public final class ResultsService {
   static final long REDELIVER_PERIOD_MILLIS = 1_000;
   static final long REDELIVER_AFTER_MILLIS = 3_000;
   static final int REDELIVER_BATCH = 10_000;
-  // Until the configuration carries them (idempotency.windowSeconds, idempotency.clientRequestId).
-  private static final java.time.Duration IDEMPOTENCY_WINDOW = java.time.Duration.ofHours(24);
-  private static final boolean IDEMPOTENCY_CLIENT_REQUEST_ID = true;
   /** The file in the data folder that records how records are keyed ({@code tenant} or {@code global}). */
   static final String KEY_SCHEME_FILE = "key-scheme";
 
@@ -108,48 +105,48 @@ public final class ResultsService {
     });
     scans = new Scans(vertx, config.limits().maxScans(), config.limits().maxScansPerCaller(),
       config.limits().queryBudgetMillis());
-    Future<Void> audit = !config.auditEnabled() ? Future.succeededFuture()
+    Future<Void> audit = !config.audit().enabled() ? Future.succeededFuture()
       : vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
-        .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.auditMaxFileBytes())))
+        .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.audit().maxFileBytes())))
         .map(id -> {
           deployments.add(id);
           return null;
         });
     Future<Void> auth = !config.auth().enabled() ? Future.succeededFuture()
-      : TokenVerifier.create(vertx, config.auth(), config.dataDir(), clock).map(created -> {
+      : TokenVerifier.create(vertx, config.auth(), config.store().dataDir(), clock).map(created -> {
         verifier = created;
         return null;
       });
     if (!config.auth().enabled()) {
       LOG.warn("Authentication is OFF (auth.enabled=false): anyone who reaches the port can read and write every record");
     }
-    Future<HttpOptions> options = vertx.executeBlocking(() -> new HttpOptions(config.bodyLimitBytes(),
-      config.publicBaseUrl(), config.listDefaultPageSize(), config.listMaxPageSize(), config.limits().ratePerSecond(),
-      config.limits().burst(), HostCheck.allowed(config.edge().allowedHosts()), IDEMPOTENCY_CLIENT_REQUEST_ID));
-    Future<SkipTokens> skipTokens = vertx.executeBlocking(() -> SkipTokens.loadOrCreate(config.dataDir()));
+    Future<HttpOptions> options = vertx.executeBlocking(() -> new HttpOptions(config.http().bodyLimitBytes(),
+      config.http().publicBaseUrl(), config.list().defaultPageSize(), config.list().maxPageSize(),
+      config.limits().ratePerSecond(), config.limits().burst(), HostCheck.allowed(config.edge().allowedHosts()),
+      config.idempotency().clientRequestId()));
+    Future<SkipTokens> skipTokens = vertx.executeBlocking(() -> SkipTokens.loadOrCreate(config.store().dataDir()));
     return acknowledgements.completion()
       .compose(v -> auth)
       .compose(v -> checkKeyScheme())
       .compose(v -> audit)
       .compose(v -> Future.all(options, skipTokens))
-      .compose(v -> ResultsResource.errors(vertx, options.result()))
-      .compose(errors -> ResultsResource.router(vertx, new ResultsApplication(store, vertx.eventBus(), clock,
-          isolated(), IDEMPOTENCY_WINDOW), options.result(), verifier, scans, skipTokens.result())
-        .map(router -> {
-          resource = router;
-          application = application(router, errors);
-          operations = OperationsRoutes.operations(vertx, this, config);
-          return null;
-        }))
-      .compose(v -> config.bridgeEnabled() ? startBridge() : Future.succeededFuture())
+      .compose(v -> ResultsResource.contract(vertx))
+      .map(contract -> {
+        resource = ResultsResource.router(vertx, contract, new ResultsApplication(store, vertx.eventBus(), clock,
+          isolated(), java.time.Duration.ofSeconds(config.idempotency().windowSeconds())), options.result(), verifier, scans, skipTokens.result());
+        application = application(resource, ResultsResource.errors(contract, options.result()));
+        operations = OperationsRoutes.operations(vertx, this, config);
+        return (Void) null;
+      })
+      .compose(v -> config.bridge().enabled() ? startBridge() : Future.succeededFuture())
       .compose(v -> {
-        if (config.limits().storeSyncMillis() > 0) {
-          syncTimer = vertx.setPeriodic(config.limits().storeSyncMillis(), t -> vertx.executeBlocking(() -> {
+        if (config.store().syncIntervalMillis() > 0) {
+          syncTimer = vertx.setPeriodic(config.store().syncIntervalMillis(), t -> vertx.executeBlocking(() -> {
             store.sync();
             return null;
           }));
         }
-        if (config.auditEnabled()) {
+        if (config.audit().enabled()) {
           redeliveryTimer = vertx.setPeriodic(REDELIVER_PERIOD_MILLIS,
             t -> redeliver(System.currentTimeMillis() - REDELIVER_AFTER_MILLIS));
           // Everything the previous process left unacknowledged goes to the audit trail now.
@@ -172,12 +169,12 @@ public final class ResultsService {
   private Future<Void> checkKeyScheme() {
     String scheme = isolated() ? "tenant" : "global";
     return vertx.executeBlocking(() -> {
-      java.nio.file.Path file = config.dataDir().resolve(KEY_SCHEME_FILE);
+      java.nio.file.Path file = config.store().dataDir().resolve(KEY_SCHEME_FILE);
       String stored = java.nio.file.Files.exists(file)
         ? java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8).trim()
         : store.size() == 0 ? null : "global";
       if (stored != null && !stored.equals(scheme) && store.size() > 0) {
-        throw new IllegalStateException("The records in " + config.dataDir() + " are keyed by " + stored
+        throw new IllegalStateException("The records in " + config.store().dataDir() + " are keyed by " + stored
           + " ids, but this start uses " + scheme + " ids (auth.enabled and auth.tenantIsolation decide): start it as "
           + "before (" + ("tenant".equals(stored) ? "AUTH_ENABLED=true AUTH_TENANT_ISOLATION=true"
           : "AUTH_TENANT_ISOLATION=false or AUTH_ENABLED=false") + ") or use another DATA_DIR");
@@ -209,9 +206,9 @@ public final class ResultsService {
 
   /** Tokens and tenant isolation apply to the bridge as to HTTP; see {@link EventBridge}. */
   private Future<Void> startBridge() {
-    return EventBridge.start(vertx, config, verifier).map(started -> {
+    return EventBridge.start(vertx, config.bridge(), verifier).map(started -> {
       bridge = started;
-      bridgePort = config.bridgePort();
+      bridgePort = config.bridge().port();
       return null;
     });
   }
@@ -282,11 +279,8 @@ public final class ResultsService {
 
   /** Seconds since the oldest change the audit trail has not confirmed was written; 0 when none waits. */
   public double auditLagSeconds() {
-    if (store.pendingCount() == 0) {
-      return 0;
-    }
-    List<PendingEvent> oldest = store.pendingEvents(Long.MAX_VALUE, 1);
-    return oldest.isEmpty() ? 0 : (System.currentTimeMillis() - oldest.get(0).writtenAtMillis()) / 1000.0;
+    long oldest = store.oldestPendingMillis();
+    return oldest < 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0;
   }
 
   /** The audit writer's deployment id (tests stop it to play a dead sink); null when the audit is off. */

@@ -60,8 +60,8 @@ public final class ServiceVerticle extends VerticleBase {
       })
       .compose(v -> servers(config))
       .onSuccess(listening -> LOG.info("Listening on http://{}:{} ({} event loops) with data in {}; operations on "
-        + "http://{}:{}", config.httpHost(), listening, config.httpInstances(),
-        config.dataDir().toAbsolutePath().normalize(), config.edge().opsHost(), opsPort))
+        + "http://{}:{}", config.http().host(), listening, config.http().instances(),
+        config.store().dataDir().toAbsolutePath().normalize(), config.edge().opsHost(), opsPort))
       .onFailure(e -> stop());
   }
 
@@ -71,22 +71,22 @@ public final class ServiceVerticle extends VerticleBase {
    * resolved to a free port first.
    */
   private Future<Integer> servers(ServiceConfig config) {
-    int requested = config.httpPort();
+    int requested = config.http().port();
     if (requested == 0) {
-      try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName(config.httpHost()))) {
+      try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName(config.http().host()))) {
         requested = free.getLocalPort();
       } catch (IOException e) {
         return Future.failedFuture(e);
       }
     }
-    HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(requested)
+    HttpServerOptions options = new HttpServerOptions().setHost(config.http().host()).setPort(requested)
       .setMaxHeaderSize(config.limits().maxHeaderBytes())
       .setMaxInitialLineLength(config.limits().maxUrlBytes())
       .setIdleTimeout(config.limits().idleTimeoutSeconds());
     Router router = service.application();
     Set<Integer> bound = ConcurrentHashMap.newKeySet();
     return vertx.deployVerticle(() -> new HttpServerVerticle(router, options, bound),
-        new DeploymentOptions().setInstances(config.httpInstances()))
+        new DeploymentOptions().setInstances(config.http().instances()))
       .compose(id -> {
         servers.add(id);
         if (bound.size() != 1) {

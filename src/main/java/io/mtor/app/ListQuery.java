@@ -28,7 +28,6 @@ import java.util.Set;
  */
 public final class ListQuery {
 
-  private static final String PARTNER_TENANT = "partnerTenantId";
   static final List<OrderKey> DEFAULT_ORDER = List.of(new OrderKey(OperationResults.CREATED, false));
 
   /** A page: the records (projected, with {@code @odata.etag}), the total count or -1, the next cursor or null. */
@@ -95,10 +94,10 @@ public final class ListQuery {
     PriorityQueue<Candidate> smallest = new PriorityQueue<>(candidates.reversed());
     long[] matches = {0};
     // Without a filter only the sort key matters until a record makes the page: read just that from the
-    // bytes (a scan of a million records then costs well under a second instead of several).
+    // bytes instead of decoding every record a scan passes.
     java.util.function.BiConsumer<String, byte[]> offer = (id, stored) -> {
       checkpoint.run();
-      if (tenant != null && !tenant.equals(StoredJson.string(stored, PARTNER_TENANT))) {
+      if (tenant != null && !tenant.equals(StoredJson.string(stored, OperationResults.PARTNER_TENANT))) {
         return;
       }
       JsonObject key;
@@ -125,8 +124,8 @@ public final class ListQuery {
       }
     };
     Set<String> ids = indexedCandidates(store, filter, checkpoint);
-    if (tenant != null && store.indexed(PARTNER_TENANT)) {
-      Set<String> own = new LinkedHashSet<>(store.idsWhere(PARTNER_TENANT, tenant));
+    if (tenant != null && store.indexed(OperationResults.PARTNER_TENANT)) {
+      Set<String> own = new LinkedHashSet<>(store.idsWhere(OperationResults.PARTNER_TENANT, tenant));
       if (ids != null) {
         own.retainAll(ids);
       }

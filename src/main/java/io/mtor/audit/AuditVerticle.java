@@ -30,10 +30,10 @@ import java.util.Set;
  *
  * <p>Events are queued in memory and written in batches by one blocking task at a time: a batch gathers for a
  * few milliseconds ({@code lingerMillis}) or until it is full, and while one is being written the next one
- * gathers, so the batch size follows the load. Writing each event as it came cost a thread hand-off and a
- * write call per create: about a third of the service's CPU per create under load. An acknowledging writer (the
- * service's own trail) confirms each written batch on {@link ResultEvents#AUDIT_WRITTEN} so that the store
- * can forget those events; until then the store keeps them and redelivers them, so a write that fails, an
+ * gathers, so the batch size follows the load, and a create costs neither a thread hand-off nor a write call
+ * of its own. An acknowledging writer (the service's own trail) confirms each written batch on
+ * {@link ResultEvents#AUDIT_WRITTEN} so that the store can forget those events; until then the store keeps
+ * them and redelivers them, so a write that fails, an
  * event dropped from a full queue, or a crash before the write costs no line. A restart reads the end of
  * the trail to skip events written but not yet confirmed, so no line is written twice.
  *
@@ -110,16 +110,6 @@ public final class AuditVerticle extends VerticleBase {
     MessageConsumer<T> consumer = vertx.eventBus().consumer(address, handler);
     consumers.add(consumer);
     return consumer.completion();
-  }
-
-  /** Events queued in memory, not yet written. */
-  public int backlog() {
-    return queue.size();
-  }
-
-  /** Events written since start. */
-  public long written() {
-    return written;
   }
 
   private void onObject(Message<JsonObject> message) {

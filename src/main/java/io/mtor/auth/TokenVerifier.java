@@ -1,5 +1,6 @@
 package io.mtor.auth;
 
+import io.mtor.domain.Guids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -61,9 +62,6 @@ public final class TokenVerifier {
   static final Set<String> ALGORITHMS = Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
     "ES256", "ES384", "ES512");
   private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]*");
-  /** A tenant id as Entra ID issues it: a GUID, nothing before or after (matched with {@code matches()}). */
-  private static final Pattern GUID =
-    Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   /** Without tenant isolation, any short visible ASCII text: no spaces, no control or non-ASCII characters. */
   private static final Pattern TENANT_TEXT = Pattern.compile("[\\x21-\\x7E]{1,64}");
 
@@ -150,13 +148,7 @@ public final class TokenVerifier {
     String text = Files.readString(file, StandardCharsets.UTF_8).trim();
     if (text.startsWith("{")) {
       JsonObject json = new JsonObject(text);
-      JsonArray keys = json.getJsonArray("keys", new JsonArray().add(json));
-      keys.forEach(key -> {
-        // Symmetric keys are never trusted: a shared secret would let anyone who holds it mint tokens.
-        if (!"oct".equals(((JsonObject) key).getString("kty"))) {
-          jwks.add(withAlgorithm((JsonObject) key));
-        }
-      });
+      jwks.addAll(trusted(json.getJsonArray("keys", new JsonArray().add(json))));
     } else {
       String base64 = text.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
       String algorithm;
@@ -168,6 +160,21 @@ public final class TokenVerifier {
       }
       pems.add(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(text));
     }
+  }
+
+  /**
+   * The keys of a JWKS this service may trust, each with its {@code alg}. Symmetric ({@code oct}) keys never are:
+   * a shared secret would let anyone who holds it mint tokens.
+   */
+  private static List<JsonObject> trusted(JsonArray keys) {
+    List<JsonObject> trusted = new ArrayList<>();
+    keys.forEach(key -> {
+      JsonObject jwk = (JsonObject) key;
+      if (!"oct".equals(jwk.getString("kty"))) {
+        trusted.add(withAlgorithm(jwk));
+      }
+    });
+    return trusted;
   }
 
   /** JWKS entries (Entra ID's among them) may omit {@code alg}; derive it from the key type. */
@@ -194,15 +201,7 @@ public final class TokenVerifier {
         if (response.statusCode() != 200) {
           return Future.failedFuture("JWKS endpoint answered " + response.statusCode());
         }
-        List<JsonObject> keys = new ArrayList<>();
-        response.bodyAsJsonObject().getJsonArray("keys", new JsonArray())
-          .forEach(key -> {
-            JsonObject jwk = withAlgorithm((JsonObject) key);
-            if (!"oct".equals(jwk.getString("kty"))) {
-              keys.add(jwk);
-            }
-          });
-        return Future.succeededFuture(keys);
+        return Future.succeededFuture(trusted(response.bodyAsJsonObject().getJsonArray("keys", new JsonArray())));
       });
     return remote.map(keys -> {
       fetchedAt = clock.millis();
@@ -230,13 +229,13 @@ public final class TokenVerifier {
     });
   }
 
-  /** The caller the token speaks for, or a failed future with a {@link Rejected} reason. */
   /** Whether {@code token} was verified lately and is still valid: {@link #verify} answers it without a check. */
   public boolean accepted(String token) {
     Verified hit = verified.get(token);
     return hit != null && hit.untilMillis() > clock.millis();
   }
 
+  /** The caller the token speaks for, or a failed future with a {@link Rejected} reason. */
   public Future<Caller> verify(String token) {
     if (token.length() > MAX_TOKEN_CHARS) {
       return Future.failedFuture(new Rejected(TOO_LARGE));
@@ -385,8 +384,9 @@ public final class TokenVerifier {
       throw new Rejected(NO_TENANT);
     }
     // The value is never echoed: it may be anything an attacker's identity provider put there.
+    // A tenant id as Entra ID issues it is a GUID, nothing before or after.
     if (!(tid instanceof String tenant)
-      || !(settings.tenantIsolation() ? GUID : TENANT_TEXT).matcher(tenant).matches()) {
+      || !(settings.tenantIsolation() ? Guids.isGuid(tenant) : TENANT_TEXT.matcher(tenant).matches())) {
       throw new Rejected(BAD_TENANT);
     }
     return expires;

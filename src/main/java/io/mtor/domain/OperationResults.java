@@ -29,11 +29,11 @@ public final class OperationResults {
   /** The tenant a record belongs to: tenant isolation confines callers to theirs. */
   public static final String PARTNER_TENANT = "partnerTenantId";
 
-  private static final Set<String> GUID_PROPERTIES = Set.of("partnerTenantId", "partnerUserId", "targetTenantId",
+  private static final Set<String> GUID_PROPERTIES = Set.of(PARTNER_TENANT, "partnerUserId", "targetTenantId",
     "requestId");
 
   /** Properties with a secondary index: filters on them (eq, in) do not scan the store. */
-  public static final List<String> INDEXED = List.of("targetTenantId", "partnerTenantId", "managedTenantOperationId",
+  public static final List<String> INDEXED = List.of("targetTenantId", PARTNER_TENANT, "managedTenantOperationId",
     "requestId");
 
   /** Graph writes DateTimeOffset in UTC with seven fractional digits. */

@@ -17,6 +17,8 @@ public final class ResultException extends RuntimeException {
     AUDIT_BACKLOG_FULL,
     PRECONDITION_FAILED,
     UNAUTHENTICATED,
+    /** The request carries no token at all (its challenge then names no error: RFC 6750 section 3.1). */
+    TOKEN_MISSING,
     FORBIDDEN,
     /** The caller has too much running or asked too often: it may retry later. */
     THROTTLED,
@@ -51,6 +53,11 @@ public final class ResultException extends RuntimeException {
   /** The request carries no usable token; {@code reason} says why in words safe to show. */
   public static ResultException unauthenticated(String reason) {
     return new ResultException(Kind.UNAUTHENTICATED, reason, null);
+  }
+
+  /** The request has no {@code Authorization} header, or an empty one. */
+  public static ResultException tokenMissing() {
+    return new ResultException(Kind.TOKEN_MISSING, "Access token is empty.", null);
   }
 
   public static ResultException forbidden(String reason) {

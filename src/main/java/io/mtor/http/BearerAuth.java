@@ -34,7 +34,7 @@ final class BearerAuth implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
     if (header == null || header.isBlank()) {
-      ctx.fail(ResultException.unauthenticated("Access token is empty."));
+      ctx.fail(ResultException.tokenMissing());
       return;
     }
     if (!header.regionMatches(true, 0, "Bearer ", 0, 7) || header.substring(7).isBlank()) {

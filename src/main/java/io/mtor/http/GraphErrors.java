@@ -3,6 +3,7 @@ package io.mtor.http;
 import io.mtor.domain.ResultException;
 import io.mtor.query.QueryException;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -97,8 +98,10 @@ public final class GraphErrors implements Handler<RoutingContext> {
         SchemaViolations.parameterDetails(parameter.violation().getOutputUnit(), contract, parameter.name()));
     } else if (failure instanceof BodySyntax.Malformed malformed) {
       send(ctx, 400, "badRequest", malformed.getMessage(), malformed.target(), malformed.details());
+    } else if (failure instanceof InlineRequestValidator.InvalidBody body) {
+      invalidBody(ctx, body.reason());
     } else if (failure instanceof ValidatorException invalid) {
-      validation(ctx, invalid);
+      invalidParameter(ctx, invalid);
     } else if (status == 404 && failure == null && !allowedMethods.apply(ctx.normalizedPath()).isEmpty()) {
       // A resource path reached with a method it lacks: routers mounted side by side report that as 404.
       methodNotAllowed(ctx);
@@ -136,10 +139,10 @@ public final class GraphErrors implements Handler<RoutingContext> {
     switch (e.kind()) {
       case NOT_FOUND -> send(ctx, 404, "notFound", e.getMessage(), null, List.of());
       case CONFLICT -> send(ctx, 409, "conflict", e.getMessage(), "id", List.of());
-      case UNAUTHENTICATED -> {
+      case UNAUTHENTICATED, TOKEN_MISSING -> {
         if (!ctx.response().headWritten()) {
           String realm = "Bearer realm=\"managedTenantOperationResults\"";
-          ctx.response().putHeader("WWW-Authenticate", e.getMessage().startsWith("Access token is empty")
+          ctx.response().putHeader("WWW-Authenticate", e.kind() == ResultException.Kind.TOKEN_MISSING
             ? realm : realm + ", error=\"invalid_token\", error_description=\"" + e.getMessage().replace("\"", "'") + "\"");
         }
         send(ctx, 401, "InvalidAuthenticationToken", e.getMessage(), null, List.of());
@@ -168,27 +171,29 @@ public final class GraphErrors implements Handler<RoutingContext> {
     }
   }
 
-  private void validation(RoutingContext ctx, ValidatorException e) {
-    if (e instanceof SchemaValidationException schema && e.getMessage().contains(" body ")) {
+  /** A request body the contract rejects, told apart by the validator's exception type and error type. */
+  private void invalidBody(RoutingContext ctx, ValidatorException e) {
+    if (e instanceof SchemaValidationException schema) {
       List<Detail> details = SchemaViolations.details(schema.getOutputUnit(), contract);
       details.stream().filter(detail -> !SchemaViolations.MORE.equals(detail.code()))
         .forEach(detail -> Meters.validationFailure(detail.target(), properties));
       String message = details.isEmpty() ? "The request body is invalid." : details.get(0).message();
       send(ctx, 400, "badRequest", message, details.isEmpty() ? null : details.get(0).target(), details);
-    } else if (e instanceof SchemaValidationException schema) {
-      // A parameter: the validator's message names it ("The value of path parameter id is invalid").
-      List<Detail> details = SchemaViolations.details(schema.getOutputUnit(), contract);
-      send(ctx, 400, "badRequest", e.getMessage(), null, details);
     } else if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT) {
       unsupportedMediaType(ctx);
-    } else if (e.type() == ValidatorErrorType.ILLEGAL_VALUE && e.getMessage().contains(" body ")) {
-      send(ctx, 400, "badRequest", "The request body is not valid JSON (malformed, not UTF-8, or nested too deeply).",
-        null, List.of());
-    } else if (e.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER && e.getMessage().contains("body")) {
+    } else if (e.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER) {
       send(ctx, 400, "badRequest", "The request body is empty; a JSON object is required.", null, List.of());
     } else {
-      send(ctx, 400, "badRequest", e.getMessage(), null, List.of());
+      send(ctx, 400, "badRequest", "The request body is not valid JSON (malformed, not UTF-8, or nested too deeply).",
+        null, List.of());
     }
+  }
+
+  /** Any other contract violation: a parameter, whose name the validator's message gives. */
+  private void invalidParameter(RoutingContext ctx, ValidatorException e) {
+    List<Detail> details = e instanceof SchemaValidationException schema
+      ? SchemaViolations.details(schema.getOutputUnit(), contract) : List.of();
+    send(ctx, 400, "badRequest", e.getMessage(), null, details);
   }
 
   private static void unsupportedMediaType(RoutingContext ctx) {
@@ -216,19 +221,16 @@ public final class GraphErrors implements Handler<RoutingContext> {
    * @return the request id the answer carries
    */
   static String reject(HttpServerRequest request, int status, String code, String message) {
-    JsonObject inner = new JsonObject()
-      .put("date", LocalDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).format(INNER_DATE))
-      .put(RequestIds.REQUEST_ID, io.mtor.domain.OperationResults.newGuid());
+    String requestId = io.mtor.domain.OperationResults.newGuid();
     request.response().setStatusCode(status)
       .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
       .putHeader(HttpHeaders.CONNECTION, "close")
       .putHeader(RequestIds.NOSNIFF_NAME, RequestIds.NOSNIFF)
       .putHeader(HttpHeaders.CACHE_CONTROL, RequestIds.NO_STORE)
-      .putHeader(RequestIds.REQUEST_ID, inner.getString(RequestIds.REQUEST_ID))
-      .end(new JsonObject().put("error", new JsonObject().put("code", code).put("message", message).put("innerError", inner))
-        .toBuffer())
+      .putHeader(RequestIds.REQUEST_ID, requestId)
+      .end(body(code, message, null, List.of(), requestId, null))
       .onComplete(done -> request.connection().close());
-    return inner.getString(RequestIds.REQUEST_ID);
+    return requestId;
   }
 
   /** Ends the response with a Graph error body. */
@@ -243,10 +245,20 @@ public final class GraphErrors implements Handler<RoutingContext> {
       ctx.request().connection().close();
       return;
     }
+    response.setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+      .end(body(code, message, target, details, RequestIds.requestId(ctx), RequestIds.clientRequestId(ctx)));
+  }
+
+  /**
+   * A Graph error body: code, message, the target and details if any, and the {@code innerError} that ties the
+   * answer to the logs (when, the request id, the client's request id if it sent one).
+   */
+  private static Buffer body(String code, String message, String target, List<Detail> details, String requestId,
+                             String clientRequestId) {
     JsonObject inner = new JsonObject()
       .put("date", LocalDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).format(INNER_DATE))
-      .put(RequestIds.REQUEST_ID, RequestIds.requestId(ctx));
-    String clientRequestId = RequestIds.clientRequestId(ctx);
+      .put(RequestIds.REQUEST_ID, requestId);
     if (clientRequestId != null) {
       inner.put(RequestIds.CLIENT_REQUEST_ID, clientRequestId);
     }
@@ -259,9 +271,6 @@ public final class GraphErrors implements Handler<RoutingContext> {
       details.forEach(d -> array.add(d.toJson()));
       error.put("details", array);
     }
-    error.put("innerError", inner);
-    response.setStatusCode(status)
-      .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
-      .end(new JsonObject().put("error", error).toBuffer());
+    return new JsonObject().put("error", error.put("innerError", inner)).toBuffer();
   }
 }

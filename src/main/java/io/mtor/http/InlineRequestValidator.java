@@ -21,6 +21,7 @@ import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.openapi.validation.analyser.ContentAnalyser;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.RequestValidatorImpl;
+import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 import io.vertx.openapi.validation.impl.ValidatedRequestImpl;
 import io.vertx.openapi.validation.transformer.FormTransformer;
 import io.vertx.openapi.validation.transformer.ParameterTransformer;
@@ -40,10 +41,13 @@ import static io.vertx.openapi.validation.ValidatorException.createUnsupportedVa
  * Vert.x OpenAPI's request validator, run on the calling thread with its schema validators built once.
  *
  * <p>The stock {@code RequestValidatorImpl} hops to a worker thread for every request and compiles a
- * schema validator for the body and each parameter every time: under load (wrk, 64 connections) JFR put
- * 18% of the CPU in {@code SchemaValidatorImpl.<init>} alone, and the hop costs two context switches per
- * request. Validating a ~600 B body takes tens of microseconds, so it stays on the event loop. The checks
- * are the library's own: same contract, same JSON Schema validator, same exceptions.
+ * schema validator for the body and each parameter every time; both cost more than the validation of a body
+ * the contract accepts, which is short enough for the event loop. The checks are the library's own: same
+ * contract, same JSON Schema validator, same exceptions.
+ *
+ * <p>The one class that uses vertx-openapi's {@code impl} package (its validator, parameter and request classes),
+ * which may change in any release: {@code VertxOpenApiVersionTest} fails on another version of the library, to
+ * have this class checked again.
  */
 final class InlineRequestValidator extends RequestValidatorImpl {
 
@@ -52,8 +56,8 @@ final class InlineRequestValidator extends RequestValidatorImpl {
     Style.FORM, new FormTransformer());
 
   /**
-   * A body the compiled checks do not accept goes to the library, whose time grows with the number of violations
-   * (~15 µs each: a 64 KiB array of bad items is half a second). Above this size that runs on a single worker
+   * A body the compiled checks do not accept goes to the library, whose time grows with the number of violations,
+   * so that a large body of bad items would hold an event loop. Above this size that runs on a single worker
    * thread of its own, never on an event loop, with at most {@link #MAX_DEFERRED} waiting (503 beyond).
    */
   static final int INLINE_REJECTION_BYTES = 8 * 1024;
@@ -121,9 +125,14 @@ final class InlineRequestValidator extends RequestValidatorImpl {
           default -> throw createUnsupportedValueFormat(param);
         }
       }
-      RequestParameter body = validateBody(operation.getRequestBody(), request);
+      RequestParameter body;
+      try {
+        body = validateBody(operation.getRequestBody(), request);
+      } catch (ValidatorException e) {
+        throw new InvalidBody(e);
+      }
       return Future.succeededFuture(new ValidatedRequestImpl(Map.of(), headers, path, query, body));
-    } catch (ValidatorException | InvalidParameter e) {
+    } catch (ValidatorException | InvalidParameter | InvalidBody e) {
       return Future.failedFuture(e);
     }
   }
@@ -142,7 +151,7 @@ final class InlineRequestValidator extends RequestValidatorImpl {
     }
     // A string parameter is taken as sent. The stock transformer reads values as JSON first: that strips the
     // quotes of an entity tag ("abc" becomes abc), rejects a weak one (W/"abc") outright, and costs a regex
-    // compilation and a thrown-and-caught parse exception for every GUID in a path (perf: ~15% of a GET).
+    // compilation and a thrown-and-caught parse exception for every GUID in a path.
     Object transformed = parameter.getSchemaType() == SchemaType.STRING
       ? String.valueOf(value.get()) : transformer.transform(parameter, String.valueOf(value.get()));
     OutputUnit result = validators.get(parameter.getSchema()).validate(transformed);
@@ -171,6 +180,33 @@ final class InlineRequestValidator extends RequestValidatorImpl {
     io.vertx.openapi.validation.SchemaValidationException violation() {
       return (io.vertx.openapi.validation.SchemaValidationException) getCause();
     }
+  }
+
+  /**
+   * A request body the contract rejects (a violation, malformed or empty, or another media type), apart from a
+   * parameter's rejection: the error mapper tells these apart by type, not by the library's wording.
+   */
+  static final class InvalidBody extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InvalidBody(ValidatorException cause) {
+      super(cause.getMessage(), cause, false, false);
+    }
+
+    ValidatorException reason() {
+      return (ValidatorException) getCause();
+    }
+  }
+
+  /** A request parameter's value (or the body's bytes) as the validator reads it. */
+  static RequestParameter parameter(Object value) {
+    return new RequestParameterImpl(value);
+  }
+
+  /** A request as the validator reads it; no cookies (the contract has none). */
+  static ValidatableRequest request(Map<String, RequestParameter> headers, Map<String, RequestParameter> path,
+                                    Map<String, RequestParameter> query, RequestParameter body, String contentType) {
+    return new ValidatableRequestImpl(Map.of(), headers, path, query, body, contentType);
   }
 
   @Override

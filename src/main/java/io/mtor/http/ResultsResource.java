@@ -33,8 +33,6 @@ import io.vertx.openapi.contract.Path;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatableRequest;
 import io.vertx.openapi.validation.ValidatedRequest;
-import io.vertx.openapi.validation.impl.RequestParameterImpl;
-import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -92,6 +90,11 @@ public final class ResultsResource {
     this.skipTokens = skipTokens;
   }
 
+  /** Parses {@value #CONTRACT}: once, for both {@link #router} and the error mapper. */
+  public static Future<OpenAPIContract> contract(Vertx vertx) {
+    return OpenAPIContract.from(vertx, CONTRACT);
+  }
+
   /**
    * Builds the resource's router. It carries its own body handler (a host's body handler that ran first
    * is respected: Vert.x runs only the first one) and its own error mapper, so it can be mounted with
@@ -101,38 +104,38 @@ public final class ResultsResource {
    * {@code Allow} for a path it has with another method), so that nothing under the mount falls through to the
    * host.
    */
-  public static Future<Router> router(Vertx vertx, ResultsApplication results, HttpOptions options, TokenVerifier verifier, Scans scans, SkipTokens skipTokens) {
-    return OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
-      ResultsResource resource = new ResultsResource(results, options, scans, skipTokens);
-      GraphErrors errors = errors(contract, options);
-      RouterBuilder builder = RouterBuilder.create(vertx, contract)
-        .rootHandler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
-        .rootHandler(new RequestIds())
-        .rootHandler(new HostCheck(options));
-      if (verifier != null) {
-        builder.rootHandler(new BearerAuth(verifier));
-      }
-      if (options.ratePerSecond() > 0) {
-        builder.rootHandler(Shedding.ratePerCaller(options.ratePerSecond(), options.burst()));
-      }
-      InlineRequestValidator validator = new InlineRequestValidator(vertx, contract);
-      for (OpenAPIRoute route : builder.getRoutes()) {
-        boolean write = route.getOperation().getHttpMethod() != io.vertx.core.http.HttpMethod.GET;
-        route.setDoValidation(false)
-          .addHandler(BearerAuth.permission(write))
-          .addHandler(validation(validator, route.getOperation()));
-      }
-      builder.getRoute(Operations.LIST).addHandler(resource::listResults);
-      builder.getRoute(Operations.CREATE).addHandler(resource::createResult);
-      builder.getRoute(Operations.GET).addHandler(resource::getResult);
-      builder.getRoute(Operations.UPDATE).addHandler(resource::updateResult);
-      builder.getRoute(Operations.DELETE).addHandler(resource::deleteResult);
-      Router router = builder.createRouter();
-      documents(router);
-      router.route().handler(ctx -> ctx.fail(404));
-      router.route().failureHandler(errors);
-      return router;
-    });
+  public static Router router(Vertx vertx, OpenAPIContract contract, ResultsApplication results,
+                              HttpOptions options, TokenVerifier verifier, Scans scans,
+                              SkipTokens skipTokens) {
+    ResultsResource resource = new ResultsResource(results, options, scans, skipTokens);
+    GraphErrors errors = errors(contract, options);
+    RouterBuilder builder = RouterBuilder.create(vertx, contract)
+      .rootHandler(BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes()))
+      .rootHandler(new RequestIds())
+      .rootHandler(new HostCheck(options));
+    if (verifier != null) {
+      builder.rootHandler(new BearerAuth(verifier));
+    }
+    if (options.ratePerSecond() > 0) {
+      builder.rootHandler(Shedding.ratePerCaller(options.ratePerSecond(), options.burst()));
+    }
+    InlineRequestValidator validator = new InlineRequestValidator(vertx, contract);
+    for (OpenAPIRoute route : builder.getRoutes()) {
+      boolean write = route.getOperation().getHttpMethod() != io.vertx.core.http.HttpMethod.GET;
+      route.setDoValidation(false)
+        .addHandler(BearerAuth.permission(write))
+        .addHandler(validation(validator, route.getOperation()));
+    }
+    builder.getRoute(Operations.LIST).addHandler(resource::listResults);
+    builder.getRoute(Operations.CREATE).addHandler(resource::createResult);
+    builder.getRoute(Operations.GET).addHandler(resource::getResult);
+    builder.getRoute(Operations.UPDATE).addHandler(resource::updateResult);
+    builder.getRoute(Operations.DELETE).addHandler(resource::deleteResult);
+    Router router = builder.createRouter();
+    documents(router);
+    router.route().handler(ctx -> ctx.fail(404));
+    router.route().failureHandler(errors);
+    return router;
   }
 
   /**
@@ -169,10 +172,11 @@ public final class ResultsResource {
 
   /** The error mapper for this contract, also for a host router's own 404/405 and failures. */
   public static Future<GraphErrors> errors(Vertx vertx, HttpOptions options) {
-    return OpenAPIContract.from(vertx, CONTRACT).map(contract -> errors(contract, options));
+    return contract(vertx).map(contract -> errors(contract, options));
   }
 
-  private static GraphErrors errors(OpenAPIContract contract, HttpOptions options) {
+  /** As {@link #errors(Vertx, HttpOptions)}, with the contract already parsed. */
+  public static GraphErrors errors(OpenAPIContract contract, HttpOptions options) {
     Map<Pattern, Set<String>> methodsByPath = new LinkedHashMap<>();
     for (Path path : contract.getPaths()) {
       Set<String> methods = new LinkedHashSet<>();
@@ -379,16 +383,12 @@ public final class ResultsResource {
 
   /** The absolute URL the resource is mounted at: the configured public URL, or the request's own. */
   private String baseUrl(RoutingContext ctx) {
-    String mountPoint = ctx.mountPoint() == null ? "" : stripSlash(ctx.mountPoint());
+    String mountPoint = RequestLog.mountPoint(ctx);
     if (options.publicBaseUrl() != null) {
       return options.publicBaseUrl() + mountPoint;
     }
     HttpServerRequest request = ctx.request();
     return request.scheme() + "://" + request.authority() + mountPoint;
-  }
-
-  private static String stripSlash(String path) {
-    return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
   }
 
   private static boolean prefersMinimal(HttpServerRequest request) {
@@ -439,9 +439,9 @@ public final class ResultsResource {
     for (Parameter parameter : operation.getParameters()) {
       String name = parameter.getName();
       switch (parameter.getIn()) {
-        case PATH -> path.put(name, new RequestParameterImpl(ctx.pathParam(name)));
-        case QUERY -> query.put(name, new RequestParameterImpl(ctx.queryParams().get(name)));
-        case HEADER -> headers.put(name, new RequestParameterImpl(ctx.request().getHeader(name)));
+        case PATH -> path.put(name, InlineRequestValidator.parameter(ctx.pathParam(name)));
+        case QUERY -> query.put(name, InlineRequestValidator.parameter(ctx.queryParams().get(name)));
+        case HEADER -> headers.put(name, InlineRequestValidator.parameter(ctx.request().getHeader(name)));
         default -> {
           // the contract has no cookie parameters
         }
@@ -462,7 +462,7 @@ public final class ResultsResource {
       }
       contentType = MediaTypes.JSON;
     }
-    return Future.succeededFuture(new ValidatableRequestImpl(Map.of(), headers, path, query,
-      body == null || body.length() == 0 ? null : new RequestParameterImpl(body), contentType));
+    return Future.succeededFuture(InlineRequestValidator.request(headers, path, query,
+      body == null || body.length() == 0 ? null : InlineRequestValidator.parameter(body), contentType));
   }
 }

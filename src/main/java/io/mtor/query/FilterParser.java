@@ -1,5 +1,6 @@
 package io.mtor.query;
 
+import io.mtor.domain.Guids;
 import io.mtor.query.Expr.Comparison;
 import io.mtor.query.Expr.In;
 import io.mtor.query.Expr.Literal;
@@ -34,10 +35,9 @@ final class FilterParser {
   static final int MAX_DEPTH = 64;
   private static final String OPTION = "$filter";
 
-  static final Pattern GUID = Pattern.compile("\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}");
   /** A literal must not run into a word, a dot, a colon or a sign. */
   private static final String END = "(?![\\w.:+-])";
-  private static final Pattern GUID_TOKEN = Pattern.compile(GUID.pattern() + END);
+  private static final Pattern GUID_TOKEN = Pattern.compile(Guids.PATTERN + END);
   private static final Pattern DATE_TIME_TOKEN =
     Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?" + END);
   private static final Pattern DATE_TOKEN = Pattern.compile("\\d{4}-\\d{2}-\\d{2}" + END);
@@ -252,7 +252,7 @@ final class FilterParser {
     }
     if (type == Type.GUID && literal.type() == Type.STRING) {
       String text = (String) literal.value();
-      if (!GUID.matcher(text).matches()) {
+      if (!Guids.isGuid(text)) {
         throw error(literal.position(), literal.text() + " is not a valid Guid for " + what);
       }
       return new Literal(Type.GUID, text.toLowerCase(Locale.ROOT), literal.text(), literal.position());

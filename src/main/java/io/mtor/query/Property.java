@@ -1,5 +1,6 @@
 package io.mtor.query;
 
+import io.mtor.domain.OperationResults;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
@@ -11,8 +12,8 @@ import java.util.Map;
 
 /** The managedTenantOperationResult properties a query may name, with their OData types. */
 enum Property {
-  ID("id", Type.STRING, false),
-  PARTNER_TENANT_ID("partnerTenantId", Type.GUID, true),
+  ID(OperationResults.ID, Type.STRING, false),
+  PARTNER_TENANT_ID(OperationResults.PARTNER_TENANT, Type.GUID, true),
   PARTNER_USER_ID("partnerUserId", Type.GUID, false),
   TARGET_TENANT_ID("targetTenantId", Type.GUID, true),
   REQUEST_ID("requestId", Type.GUID, true),
@@ -20,8 +21,8 @@ enum Property {
   IS_SUCCESS("isSuccess", Type.BOOLEAN, false),
   EXCEPTION("exception", Type.STRING, false),
   EXECUTION_INFO("executionInfo", Type.STRING, false),
-  CREATED_DATE_TIME("createdDateTime", Type.DATE_TIME_OFFSET, false),
-  LAST_MODIFIED_DATE_TIME("lastModifiedDateTime", Type.DATE_TIME_OFFSET, false),
+  CREATED_DATE_TIME(OperationResults.CREATED, Type.DATE_TIME_OFFSET, false),
+  LAST_MODIFIED_DATE_TIME(OperationResults.LAST_MODIFIED, Type.DATE_TIME_OFFSET, false),
   RESULT("result", Type.STRING_COLLECTION, false);
 
   /** Types of properties and of filter literals, named as in OData. */

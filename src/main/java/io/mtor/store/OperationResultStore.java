@@ -19,8 +19,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
@@ -73,7 +77,22 @@ public final class OperationResultStore implements AutoCloseable {
   private final boolean recovered;
   private final StoreOptions options;
   private final AtomicLong sequence;
+  /**
+   * The outbox's events in the order they were written, with their times, so that the oldest one waiting is known
+   * without reading the whole outbox: the first whose event is still there. Entries leave from the front as
+   * acknowledgements arrive (the audit trail confirms in order, mostly); entries of events acknowledged or dropped
+   * behind a front that waits are swept out whenever they outnumber the outbox, so the queue stays within about
+   * twice its size.
+   */
+  private final Queue<Written> written = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger writtenSize = new AtomicInteger();
   private volatile boolean closed;
+
+  private record Written(String eventId, long atMillis) {
+  }
+
+  /** How often (in tracked events) {@link #written} may be swept. */
+  private static final int SWEEP_EVERY = 1024;
 
   private OperationResultStore(ChronicleMap<String, byte[]> map, ChronicleMap<String, byte[]> outbox,
                                SecondaryIndex index, FileChannel lockChannel, FileLock lock, Path openMarker,
@@ -86,13 +105,13 @@ public final class OperationResultStore implements AutoCloseable {
     this.openMarker = openMarker;
     this.recovered = recovered;
     this.options = options;
-    long last = 0;
+    List<PendingEvent> pending = new ArrayList<>();
     if (outbox != null) {
-      for (byte[] entry : outbox.values()) {
-        last = Math.max(last, PendingEvent.decode("", entry).sequence());
-      }
+      outbox.forEach((eventId, bytes) -> pending.add(PendingEvent.decode(eventId, bytes)));
     }
-    this.sequence = new AtomicLong(last);
+    pending.sort(Comparator.comparingLong(PendingEvent::sequence));
+    pending.forEach(this::track);
+    this.sequence = new AtomicLong(pending.isEmpty() ? 0 : pending.get(pending.size() - 1).sequence());
   }
 
   /**
@@ -231,10 +250,6 @@ public final class OperationResultStore implements AutoCloseable {
   /** Whether this open had to recover the maps after an unclean exit of the previous process. */
   public boolean recovered() {
     return recovered;
-  }
-
-  public StoreOptions options() {
-    return options;
   }
 
   /**
@@ -414,6 +429,7 @@ public final class OperationResultStore implements AutoCloseable {
     PendingEvent event = pending.get();
     try {
       outbox.put(event.eventId(), event.encode());
+      track(event);
     } catch (RuntimeException e) {
       LOG.error("Outbox full: {} events await the audit trail ({})", outbox.longSize(), e.toString());
       throw ResultException.auditBacklogFull(e);
@@ -466,6 +482,57 @@ public final class OperationResultStore implements AutoCloseable {
       return;
     }
     eventIds.forEach(this::forget);
+    if (outbox != null) {
+      dropAcknowledged();
+    }
+  }
+
+  /**
+   * When the oldest event the audit trail has not acknowledged was written (epoch milliseconds), or -1 if none
+   * waits. Cheap: it reads the outbox only for the events acknowledged since the last call.
+   */
+  public long oldestPendingMillis() {
+    if (outbox == null || closed) {
+      return -1;
+    }
+    dropAcknowledged();
+    Written oldest = written.peek();
+    return oldest == null ? -1 : oldest.atMillis();
+  }
+
+  private void track(PendingEvent event) {
+    written.add(new Written(event.eventId(), event.writtenAtMillis()));
+    int size = writtenSize.incrementAndGet();
+    if (size % SWEEP_EVERY == 0 && size > 2 * outbox.longSize() + SWEEP_EVERY) {
+      sweep();
+    }
+  }
+
+  /**
+   * Drops the front entries of {@link #written} whose events are no longer in the outbox. Under the store's lock
+   * (as {@link #close}): two callers could otherwise both see the same front entry gone and remove two.
+   */
+  private synchronized void dropAcknowledged() {
+    Written first;
+    while (!closed && (first = written.peek()) != null && !outbox.containsKey(first.eventId())) {
+      written.poll();
+      writtenSize.decrementAndGet();
+    }
+  }
+
+  /** Drops every entry of {@link #written} whose event is no longer in the outbox. */
+  private synchronized void sweep() {
+    for (Iterator<Written> entries = written.iterator(); !closed && entries.hasNext(); ) {
+      if (!outbox.containsKey(entries.next().eventId())) {
+        entries.remove();
+        writtenSize.decrementAndGet();
+      }
+    }
+  }
+
+  /** Entries kept to know the oldest pending event, for tests in this package. */
+  int trackedEvents() {
+    return writtenSize.get();
   }
 
   /** The map itself, for tests in this package that need to reach below the store's contract. */

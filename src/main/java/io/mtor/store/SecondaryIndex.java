@@ -110,10 +110,6 @@ final class SecondaryIndex implements AutoCloseable {
     }
   }
 
-  long entries() {
-    return map.longSize();
-  }
-
   ChronicleMap<String, byte[]> map() {
     return map;
   }

@@ -16,15 +16,14 @@ import java.util.List;
  * @param indexedProperties top-level string properties with a secondary index
  * @param diskBudgetBytes   how large the records file may grow past its sizing (extra Chronicle tiers); beyond,
  *                          writes answer STORE_FULL; 0 allows 4x the sizing
- * @param syncIntervalMillis how often the map files are forced to disk; 0 leaves write-back to the kernel
  */
 public record StoreOptions(Path dataDir, long entries, int averageKeyBytes, int averageValueBytes, long outboxEntries,
-                           List<String> indexedProperties, long diskBudgetBytes, long syncIntervalMillis) {
+                           List<String> indexedProperties, long diskBudgetBytes) {
 
-  /** Options with no growth budget beyond the default and no sync timer. */
+  /** Options with no growth budget beyond the default. */
   public StoreOptions(Path dataDir, long entries, int averageKeyBytes, int averageValueBytes, long outboxEntries,
                       List<String> indexedProperties) {
-    this(dataDir, entries, averageKeyBytes, averageValueBytes, outboxEntries, indexedProperties, 0, 0);
+    this(dataDir, entries, averageKeyBytes, averageValueBytes, outboxEntries, indexedProperties, 0);
   }
 
   /** Roughly what Chronicle reserves for the records at creation. */

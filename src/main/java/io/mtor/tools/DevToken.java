@@ -70,7 +70,7 @@ public final class DevToken {
     }
     JsonObject key;
     try {
-      key = DevSigningKey.load(config.dataDir());
+      key = DevSigningKey.load(config.store().dataDir());
     } catch (DevSigningKey.Missing e) {
       fail("no development signing key in " + e.dataDir() + " (" + DevSigningKey.FILE + " is missing; none was "
         + "created). The service makes it in its data folder on its first start and prints that folder (\"data "

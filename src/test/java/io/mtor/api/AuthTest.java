@@ -278,6 +278,9 @@ class AuthTest {
       assertThat(error.getString("code")).isEqualTo("InvalidAuthenticationToken");
       assertThat(error.getString("message")).contains(words);
       assertThat(response.getHeader("WWW-Authenticate")).startsWith("Bearer realm=");
+      // RFC 6750 section 3.1: a request without a token gets a challenge without an error code.
+      assertThat(response.getHeader("WWW-Authenticate").contains("error=\"invalid_token\""))
+        .isEqualTo(header != null && !header.isBlank());
       if (header != null && header.length() > 20) {
         String token = header.substring(7);
         assertThat(response.bodyAsString()).doesNotContain(token).doesNotContain(token.substring(token.lastIndexOf('.') + 1 > 0

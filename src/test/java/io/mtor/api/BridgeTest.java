@@ -303,15 +303,15 @@ class BridgeTest {
       .hasMessageContaining("bridge.host").hasMessageContaining("TLS");
     // Off, or with TLS, the host is anyone's choice.
     assertThat(TestService.config(dataDir).with(new JsonObject().put("bridge", new JsonObject().put("host", host)))
-      .bridgeHost()).isEqualTo(host);
+      .bridge().host()).isEqualTo(host);
     assertThat(TestService.config(dataDir).with(new JsonObject().put("bridge", bridge.getJsonObject("bridge").copy()
-      .put("tlsCertFile", "/etc/bridge/cert.pem").put("tlsKeyFile", "/etc/bridge/key.pem"))).bridgeTls()).isTrue();
+      .put("tlsCertFile", "/etc/bridge/cert.pem").put("tlsKeyFile", "/etc/bridge/key.pem"))).bridge().tls()).isTrue();
   }
 
   @ParameterizedTest(name = "{index} {0}")
   @ValueSource(strings = {"127.0.0.1", "127.9.8.7", "localhost", "LOCALHOST", "::1", "[::1]", "0:0:0:0:0:0:0:1"})
   void aLoopbackHostNeedsNoTls(String host) {
-    assertThat(ServiceConfig.load(null, Map.of("BRIDGE_ENABLED", "true", "BRIDGE_HOST", host)).bridgeHost()).isEqualTo(host);
+    assertThat(ServiceConfig.load(null, Map.of("BRIDGE_ENABLED", "true", "BRIDGE_HOST", host)).bridge().host()).isEqualTo(host);
   }
 
   @Test
@@ -321,8 +321,8 @@ class BridgeTest {
     assertThatThrownBy(() -> ServiceConfig.load(null, Map.of("BRIDGE_TLS_KEY_FILE", "/etc/bridge/key.pem")))
       .hasMessageContaining("BRIDGE_TLS_CERT_FILE").hasMessageContaining("BRIDGE_TLS_KEY_FILE");
     ServiceConfig tls = ServiceConfig.load(null, Map.of("BRIDGE_TLS_CERT_FILE", "/c.pem", "BRIDGE_TLS_KEY_FILE", "/k.pem"));
-    assertThat(tls.bridgeTlsCertFile()).isEqualTo("/c.pem");
-    assertThat(tls.bridgeTlsKeyFile()).isEqualTo("/k.pem");
+    assertThat(tls.bridge().tlsCertFile()).isEqualTo("/c.pem");
+    assertThat(tls.bridge().tlsKeyFile()).isEqualTo("/k.pem");
     assertThat(ServiceConfig.fromJson(tls.toJson())).isEqualTo(tls);
   }
 

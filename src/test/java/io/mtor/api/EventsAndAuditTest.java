@@ -229,7 +229,7 @@ class EventsAndAuditTest {
     Files.writeString(config.auditDir().resolve("audit-2026-11-28-0001.jsonl"),
       events.get(0).encode() + "\n" + "{\"eventId\":\"half-writ", StandardCharsets.UTF_8);
     crashed.close();
-    Files.write(config.dataDir().resolve(OperationResultStore.MAP_FILE + ".open"), new byte[0]);
+    Files.write(config.store().dataDir().resolve(OperationResultStore.MAP_FILE + ".open"), new byte[0]);
 
     ResultsService.start(vertx, config)
       .compose(service -> eventually(vertx, () -> service.auditBacklog() == 0)

@@ -24,7 +24,7 @@ public class HostApplication extends VerticleBase {
       // Detailed health and metrics for operators only: a second server, on loopback (ops.host, ops.port).
       return vertx.createHttpServer().requestHandler(service.operations())
         .listen(config.edge().opsPort(), config.edge().opsHost())
-        .compose(ops -> vertx.createHttpServer().requestHandler(router).listen(config.httpPort()));
+        .compose(ops -> vertx.createHttpServer().requestHandler(router).listen(config.http().port()));
     });
   }
 

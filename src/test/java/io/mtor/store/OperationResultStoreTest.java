@@ -81,6 +81,46 @@ class OperationResultStoreTest {
   }
 
   @Test
+  void theOldestPendingWriteTimeFollowsAcknowledgementsInAnyOrderAndSurvivesARestart() {
+    long before = System.currentTimeMillis();
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      assertThat(store.oldestPendingMillis()).isEqualTo(-1);
+      for (String id : List.of("a", "b", "c")) {
+        store.insert(id, bytes("{}"), Map.of(), "e-" + id, EVENT);
+      }
+      assertThatThrownBy(() -> store.insert("a", bytes("{}"), Map.of(), "e-a-again", EVENT)).isInstanceOf(ResultException.class);
+      long oldest = store.pendingEvents(Long.MAX_VALUE, 1).get(0).writtenAtMillis();
+      assertThat(store.oldestPendingMillis()).isEqualTo(oldest).isBetween(before, System.currentTimeMillis());
+      store.acknowledge(List.of("e-b"));
+      assertThat(store.oldestPendingMillis()).isEqualTo(oldest);
+      store.acknowledge(List.of("e-a"));
+      assertThat(store.oldestPendingMillis()).isEqualTo(store.pendingEvents(Long.MAX_VALUE, 1).get(0).writtenAtMillis());
+    }
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      assertThat(store.oldestPendingMillis()).isEqualTo(store.pendingEvents(Long.MAX_VALUE, 1).get(0).writtenAtMillis());
+      store.acknowledge(List.of("e-c"));
+      assertThat(store.oldestPendingMillis()).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void writtenEventsBehindAWaitingOneAreSweptSoTheirTrackingStaysBounded() {
+    try (OperationResultStore store = OperationResultStore.open(options(dir))) {
+      store.insert("first", bytes("{}"), Map.of(), "e-first", EVENT);
+      long first = store.oldestPendingMillis();
+      // The first event waits; thousands after it are acknowledged (or, as conflicts, dropped) at once.
+      for (int i = 0; i < 2_500; i++) {
+        store.insert("r-" + i, bytes("{}"), Map.of(), "e-" + i, EVENT);
+        store.acknowledge(List.of("e-" + i));
+        assertThatThrownBy(() -> store.insert("first", bytes("{}"), Map.of(), "e-conflict", EVENT))
+          .isInstanceOf(ResultException.class);
+      }
+      assertThat(store.trackedEvents()).isLessThan(3 * 1024);
+      assertThat(store.oldestPendingMillis()).isEqualTo(first);
+    }
+  }
+
+  @Test
   void anEventWhoseRecordWriteNeverHappenedIsDroppedAtTheNextOpen() {
     OperationResultStore crashed = OperationResultStore.open(options(dir));
     crashed.insert("kept", bytes("{}"), Map.of(), "e-kept", EVENT);
@@ -131,7 +171,7 @@ class OperationResultStoreTest {
   @Test
   void theStoreGrowsPastItsSizingUpToItsDiskBudget() {
     byte[] value = bytes("y".repeat(256));
-    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 0, List.of(), 0, 0))) {
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 0, List.of(), 0))) {
       for (int i = 0; i < 3_000; i++) {
         store.insert("id-" + i, value, Map.of(), null, null);
       }
@@ -141,7 +181,7 @@ class OperationResultStoreTest {
     Path tight = dir.resolve("tight");
     int stored = 0;
     try (OperationResultStore store = OperationResultStore.open(new StoreOptions(tight, 1_000, 36, 256, 0, List.of(),
-      1_000L * (36 + 256 + 32), 0))) {
+      1_000L * (36 + 256 + 32)))) {
       try {
         for (int i = 0; i < 100_000; i++) {
           store.insert("id-" + i, value, Map.of(), null, null);
@@ -167,7 +207,7 @@ class OperationResultStoreTest {
       int stored = 0;
       ResultException full = null;
       try (OperationResultStore store = OperationResultStore.open(new StoreOptions(mount, 5_000, 36, 640, 1_000,
-        List.of("k"), 100L << 20, 0))) {
+        List.of("k"), 100L << 20))) {
         for (int i = 0; i < 200_000 && full == null; i++) {
           try {
             store.insert("id-" + i, value, Map.of("k", "v" + (i % 7)), "e-" + i, EVENT);
@@ -189,7 +229,7 @@ class OperationResultStoreTest {
         assertThat(store.get("after-space-returned")).isEqualTo(value);
       }
       try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(mount, 5_000, 36, 640, 1_000,
-        List.of("k"), 100L << 20, 0))) {
+        List.of("k"), 100L << 20))) {
         assertThat(reopened.size()).isEqualTo(stored + 1);
       }
     } finally {
