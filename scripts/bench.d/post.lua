@@ -1,4 +1,5 @@
--- Realistic create bodies: fresh GUIDs and varying fields per request. BENCH_TOKEN from the environment.
+-- Realistic create bodies: fresh GUIDs and varying fields per request, each with its own client-request-id.
+-- BENCH_TOKEN from the environment.
 local token = os.getenv("BENCH_TOKEN")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -13,7 +14,11 @@ request = function()
   local body = string.format('{"partnerTenantId":"6d2b8ba4-0c5b-4b7e-9d4a-9a1c1f0e5a11","partnerUserId":"%s","targetTenantId":"%s","managedTenantOperationId":"applyConditionalAccessPolicy-%d","requestId":"%s","isSuccess":%s,"exception":%s,"executionInfo":"Applied baseline policy to %d users","result":["policyId=%x","usersUpdated=12"]}',
     guid(), guid(), counter % 50, guid(), counter % 10 == 0 and "false" or "true",
     counter % 10 == 0 and '"Forbidden: the partner lacks the delegated admin role"' or "null", counter % 500, counter)
-  return wrk.format(nil, nil, nil, body)
+  -- A fresh client-request-id per create, as the Graph SDKs send: the service keeps it as an idempotency key.
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["client-request-id"] = guid()
+  return wrk.format(nil, nil, headers, body)
 end
 -- PACE_MS (optional): wait this long between requests on each connection, to hold a rate below the peak.
 local pace = tonumber(os.getenv("PACE_MS") or "0")
