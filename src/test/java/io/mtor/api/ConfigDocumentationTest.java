@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code conf/application.yaml} and the README's configuration table list exactly the settings the code knows, with
+ * {@code conf/application.yaml} and the configuration table in docs/operations.md list exactly the settings the code knows, with
  * their environment variables and defaults. Rows of the table whose key is not a dotted key (LOG_LEVEL, JAVA_OPTS,
  * ...) are not settings and are left out.
  */
@@ -59,12 +59,12 @@ class ConfigDocumentationTest {
   }
 
   @Test
-  void theReadmeTableListsEverySettingWithItsVariableAndDefault() throws IOException {
-    String readme = Files.readString(Path.of("README.md"));
-    int start = readme.indexOf("\n## Configuration\n");
-    assertThat(start).as("README section ## Configuration").isPositive();
-    int end = readme.indexOf("\n## ", start + 1);
-    List<String> rows = readme.substring(start, end < 0 ? readme.length() : end).lines()
+  void theOperationsDocTableListsEverySettingWithItsVariableAndDefault() throws IOException {
+    String doc = Files.readString(Path.of("docs/operations.md"));
+    int start = doc.indexOf("\n## Configuration\n");
+    assertThat(start).as("docs/operations.md section ## Configuration").isPositive();
+    int end = doc.indexOf("\n## ", start + 1);
+    List<String> rows = doc.substring(start, end < 0 ? doc.length() : end).lines()
       .filter(line -> line.startsWith("| `")).toList();
     Pattern row = Pattern.compile("\\| `([a-z]+\\.[A-Za-z]+)` \\| `([A-Z0-9_]+)` \\| ([^|]+?) \\|.*");
     Map<String, Documented> listed = new LinkedHashMap<>();

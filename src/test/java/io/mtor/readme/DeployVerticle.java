@@ -6,7 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
-/** The README's deployment of the whole service as a verticle. */
+/** The deployment of the whole service as a verticle, quoted in docs/embedding-and-events.md. */
 final class DeployVerticle {
 
   private DeployVerticle() {

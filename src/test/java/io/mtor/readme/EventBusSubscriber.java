@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 
-/** The README's event-bus subscriber. */
+/** The event-bus subscriber quoted in docs/embedding-and-events.md. */
 final class EventBusSubscriber {
 
   private EventBusSubscriber() {

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The README's Java snippets are these compiled files, verbatim, and they work. */
+/** The Java snippets in docs/embedding-and-events.md (moved there from the README) are these compiled files, verbatim, and they work. */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReadmeSnippetsTest {
@@ -51,11 +51,11 @@ class ReadmeSnippetsTest {
   }
 
   @Test
-  void theReadmeQuotesTheCompiledSnippets() throws IOException {
-    String readme = Files.readString(Path.of("README.md"));
-    assertThat(readme).contains(snippet("HostApplication.java", "embedding"));
-    assertThat(readme).contains(snippet("EventBusSubscriber.java", "eventbus"));
-    assertThat(readme).contains(snippet("DeployVerticle.java", "verticle"));
+  void theDocsQuoteTheCompiledSnippets() throws IOException {
+    String doc = Files.readString(Path.of("docs/embedding-and-events.md"));
+    assertThat(doc).contains(snippet("HostApplication.java", "embedding"));
+    assertThat(doc).contains(snippet("EventBusSubscriber.java", "eventbus"));
+    assertThat(doc).contains(snippet("DeployVerticle.java", "verticle"));
   }
 
   static int freePort() throws IOException {
