@@ -28,7 +28,7 @@ import java.util.Map;
  *
  * <p>Each component record declares its own settings (key, environment variable, default, expected form), checks
  * them and builds itself from them: a new setting goes into one of them, {@code conf/application.yaml} and the
- * README's table ({@code ConfigDocumentationTest} holds the three to the same keys, variables and defaults).
+ * configuration table in docs/operations.md ({@code ConfigDocumentationTest} holds the three to the same keys, variables and defaults).
  *
  * @param http        the HTTP server
  * @param list        list pages

@@ -144,7 +144,7 @@ public final class Setting<C, T> {
     return documentedDefault != null;
   }
 
-  /** The default as the README's configuration table shows it: the value, {@code empty}, or words. */
+  /** The default as the configuration table in docs/operations.md shows it: the value, {@code empty}, or words. */
   public String documentedDefault() {
     if (documentedDefault != null) {
       return documentedDefault;
