@@ -5,6 +5,15 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 local counter = 0
+-- Each wrk thread gets its own random sequence: with one seed, two threads would send the same ids and bodies.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + (thread_id or 0))
+end
 local function guid()
   return string.format("%08x-%04x-4%03x-%04x-%04x%08x", math.random(0, 0x7fffffff), math.random(0, 0xffff),
     math.random(0, 0xfff), math.random(0x8000, 0xbfff), math.random(0, 0xffff), math.random(0, 0x7fffffff))

@@ -1,6 +1,5 @@
 package io.mtor.config;
 
-import io.mtor.http.HostCheck;
 
 import java.util.List;
 
@@ -22,7 +21,7 @@ public record EdgeSettings(String opsHost, int opsPort, List<String> allowedHost
     65_535, EdgeSettings::opsPort);
   public static final Setting<EdgeSettings, List<String>> ALLOWED_HOSTS = Setting.list("http.allowedHosts",
     "ALLOWED_HOSTS", "host names separated by commas (e.g. api.example.com,10.0.0.5), or empty",
-    host -> host.equalsIgnoreCase(String.valueOf(HostCheck.host(host))), EdgeSettings::allowedHosts);
+    host -> host.equalsIgnoreCase(String.valueOf(Authority.host(host))), EdgeSettings::allowedHosts);
   public static final Setting<EdgeSettings, Boolean> TRUST_FORWARDED_HEADERS = Setting.bool(
     "http.trustForwardedHeaders", "TRUST_FORWARDED_HEADERS", false, EdgeSettings::trustForwardedHeaders);
 

@@ -1,5 +1,6 @@
 package io.mtor.http;
 
+import io.mtor.config.Authority;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
@@ -12,8 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Links ({@code Location}, {@code @odata.context}, nextLinks) are built from the request's host when no public
@@ -22,10 +21,6 @@ import java.util.regex.Pattern;
  * the server's own names or an allowed one: a malformed host is 400, another host 421 Misdirected Request.
  */
 public final class HostCheck implements Handler<RoutingContext> {
-
-  /** host[:port], where host is a DNS name, an IPv4 address or a bracketed IPv6 address. */
-  static final Pattern AUTHORITY = Pattern.compile(
-    "((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\\.?)|\\[[0-9A-Fa-f:.]+])(?::[0-9]{1,5})?");
 
   private final HttpOptions options;
 
@@ -45,7 +40,7 @@ public final class HostCheck implements Handler<RoutingContext> {
     } catch (RuntimeException e) {
       authority = null;
     }
-    String host = host(authority);
+    String host = Authority.host(authority);
     if (host == null) {
       GraphErrors.send(ctx, 400, "badRequest", "The request has no valid Host header.", null, List.of());
     } else if (!options.allowedHosts().contains(host)) {
@@ -56,34 +51,9 @@ public final class HostCheck implements Handler<RoutingContext> {
     }
   }
 
-  /** The lowercase host of a {@code host[:port]}, or null if it is not one. */
-  public static String host(String authority) {
-    if (authority == null) {
-      return null;
-    }
-    String known = PARSED.get(authority);
-    if (known != null) {
-      return known;
-    }
-    Matcher matcher = AUTHORITY.matcher(authority);
-    String host = matcher.matches() ? matcher.group(1).toLowerCase(Locale.ROOT) : null;
-    if (host != null && PARSED.size() < MAX_PARSED) {
-      PARSED.put(authority, host);
-    }
-    return host;
-  }
-
-  /**
-   * Well-formed authorities seen lately and their hosts: a service answers a handful of names, and every request
-   * would otherwise run the regex twice. Bounded: beyond {@value #MAX_PARSED} entries nothing more is kept.
-   */
-  private static final java.util.concurrent.ConcurrentHashMap<String, String> PARSED =
-    new java.util.concurrent.ConcurrentHashMap<>();
-  private static final int MAX_PARSED = 256;
-
   /** Whether a {@code Host} header value is well formed (absent counts as malformed). */
   static boolean wellFormed(String hostHeader) {
-    return host(hostHeader) != null;
+    return Authority.host(hostHeader) != null;
   }
 
   /** The machine's own names: localhost, its host name, and every address of its interfaces. Blocking. */
