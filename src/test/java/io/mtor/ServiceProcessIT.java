@@ -190,4 +190,34 @@ class ServiceProcessIT {
       assertThat(service.terminate(10)).isZero();
     }
   }
+
+  /** A create's idempotency key outlives the process: after a {@code kill -9}, the retry answers the same record. */
+  @Test
+  void anIdempotencyKeySurvivesKillDashNine() throws Exception {
+    String body = TestService.body().encode();
+    String id;
+    try (ServiceProcess service = ServiceProcess.start(dataDir, Map.of())) {
+      HttpResponse<String> created = service.http.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(service.url("/managedTenantOperationResults")))
+        .header("content-type", "application/json").header("authorization", "Bearer " + service.token())
+        .header("Idempotency-Key", "survives-kill-9").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(created.statusCode()).isEqualTo(201);
+      id = new JsonObject(created.body()).getString("id");
+      service.kill();
+    }
+    try (ServiceProcess service = ServiceProcess.start(dataDir, Map.of())) {
+      HttpResponse<String> retried = service.http.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(service.url("/managedTenantOperationResults")))
+        .header("content-type", "application/json").header("authorization", "Bearer " + service.token())
+        .header("Idempotency-Key", "survives-kill-9").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(retried.statusCode()).isEqualTo(201);
+      assertThat(retried.headers().firstValue("Idempotent-Replayed")).contains("true");
+      assertThat(new JsonObject(retried.body()).getString("id")).isEqualTo(id);
+      HttpResponse<String> count = service.get("/managedTenantOperationResults?$count=true&$top=0");
+      assertThat(new JsonObject(count.body()).getLong("@odata.count")).isEqualTo(1);
+      assertThat(service.terminate(10)).isZero();
+    }
+  }
 }
