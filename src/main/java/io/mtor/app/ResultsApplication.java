@@ -217,7 +217,8 @@ public final class ResultsApplication {
       }
     }
     JsonObject entity = new JsonObject(create.entity());
-    byte[] json = entity.toBuffer().getBytes();
+    // The command holds the entity as its encoding: those are the bytes to store, no need to encode it again.
+    byte[] json = create.entity().getBytes(StandardCharsets.UTF_8);
     Stored created = Stored.of(json);
     ResultEvent event = event(create.change(), ResultEvents.TYPE_CREATED, created.etag(), entity);
     byte[] eventBytes = event.toBytes(json);

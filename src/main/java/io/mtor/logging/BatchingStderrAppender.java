@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Logback's console appender on stderr, but writing in batches: lines gather in a 64 KiB buffer that is
  * written when it fills, every {@code flushMillis} (20 by default), at once for a WARN or ERROR line, and
- * when logging stops. The console appender makes one write system call per line, which under load was
- * about a tenth of a GET's CPU; with batches a line shows up at most {@code flushMillis} late (and a
+ * when logging stops. The console appender makes one write system call per line, a cost every request would
+ * pay; with batches a line shows up at most {@code flushMillis} late (and a
  * {@code kill -9} can take the last {@code flushMillis} of request lines with it: the audit trail, not the
  * log, is the record of changes). Lines are never split between writes. Configured in the standalone service's
  * {@code src/main/standalone/logback-json.xml} and {@code logback-text.xml}.

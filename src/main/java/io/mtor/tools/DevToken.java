@@ -54,7 +54,7 @@ public final class DevToken {
     if (tenant == null) {
       tenant = DEV_TENANT;
       System.err.println("no --tenant: using the development tenant " + DEV_TENANT);
-    } else if (!tenant.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+    } else if (!io.mtor.domain.Guids.isGuid(tenant)) {
       fail("--tenant must be a GUID");
     }
     ServiceConfig config;
