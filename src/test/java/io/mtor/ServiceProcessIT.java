@@ -197,21 +197,13 @@ class ServiceProcessIT {
     String body = TestService.body().encode();
     String id;
     try (ServiceProcess service = ServiceProcess.start(dataDir, Map.of())) {
-      HttpResponse<String> created = service.http.send(java.net.http.HttpRequest.newBuilder(
-          java.net.URI.create(service.url("/managedTenantOperationResults")))
-        .header("content-type", "application/json").header("authorization", "Bearer " + service.token())
-        .header("Idempotency-Key", "survives-kill-9").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
-        .build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> created = createWithKey(service, body);
       assertThat(created.statusCode()).isEqualTo(201);
       id = new JsonObject(created.body()).getString("id");
       service.kill();
     }
     try (ServiceProcess service = ServiceProcess.start(dataDir, Map.of())) {
-      HttpResponse<String> retried = service.http.send(java.net.http.HttpRequest.newBuilder(
-          java.net.URI.create(service.url("/managedTenantOperationResults")))
-        .header("content-type", "application/json").header("authorization", "Bearer " + service.token())
-        .header("Idempotency-Key", "survives-kill-9").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
-        .build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> retried = createWithKey(service, body);
       assertThat(retried.statusCode()).isEqualTo(201);
       assertThat(retried.headers().firstValue("Idempotent-Replayed")).contains("true");
       assertThat(new JsonObject(retried.body()).getString("id")).isEqualTo(id);
@@ -219,5 +211,13 @@ class ServiceProcessIT {
       assertThat(new JsonObject(count.body()).getLong("@odata.count")).isEqualTo(1);
       assertThat(service.terminate(10)).isZero();
     }
+  }
+
+  static HttpResponse<String> createWithKey(ServiceProcess service, String body) throws Exception {
+    return service.http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(service.url("/managedTenantOperationResults")))
+      .header("content-type", "application/json").header("authorization", "Bearer " + service.token())
+      .header("Idempotency-Key", "survives-kill-9").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+      .build(), HttpResponse.BodyHandlers.ofString());
   }
 }

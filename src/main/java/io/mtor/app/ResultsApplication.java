@@ -55,6 +55,8 @@ public final class ResultsApplication {
   private final Duration idempotencyWindow;
   /** Idempotency keys of creates being made now: a second request with one waits for nothing, it gets 409. */
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  /** By event type (three): looking a meter up in the registry on every change cost a map search and a builder. */
+  private final Map<String, Counter> changeCounters = new ConcurrentHashMap<>();
 
   /**
    * @param isolation         whether callers are confined to their own tenant's records and ids (authentication
@@ -338,10 +340,16 @@ public final class ResultsApplication {
   private void published(String address, ResultEvent event, byte[] eventBytes) {
     eventBus.publish(address, event.toJson());
     eventBus.publish(ResultEvents.AUDIT_TRAIL, Buffer.buffer(eventBytes));
-    MeterRegistry registry = BackendRegistries.getDefaultNow();
-    if (registry != null) {
-      Counter.builder("mtor.results.changes").description("Records created, updated and deleted")
-        .tag("type", event.eventType()).register(registry).increment();
+    Counter changes = changeCounters.computeIfAbsent(event.eventType(), ResultsApplication::changeCounter);
+    if (changes != null) {
+      changes.increment();
     }
+  }
+
+  /** The counter of one type of change, or null when metrics are off. */
+  private static Counter changeCounter(String type) {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    return registry == null ? null : Counter.builder("mtor.results.changes")
+      .description("Records created, updated and deleted").tag("type", type).register(registry);
   }
 }
