@@ -109,9 +109,13 @@ public final class ServiceProcess implements AutoCloseable {
     return opsPort;
   }
 
-  /** The Prometheus text of {@code /metrics} on the operations port. */
+  /**
+   * The Prometheus text of {@code /metrics} on the operations port, over a connection of its own: a pooled one left
+   * idle between scrapes may be closed by the server just as it is reused (an EOF, as a scraper's next try avoids).
+   */
   public String metrics() throws IOException, InterruptedException {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+    HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
+      HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + opsPort() + "/metrics")).timeout(Duration.ofSeconds(10)).GET().build(),
       HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
