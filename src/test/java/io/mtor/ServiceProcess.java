@@ -110,18 +110,27 @@ public final class ServiceProcess implements AutoCloseable {
   }
 
   /**
-   * The Prometheus text of {@code /metrics} on the operations port, over a connection of its own: a pooled one left
-   * idle between scrapes may be closed by the server just as it is reused (an EOF, as a scraper's next try avoids).
+   * The Prometheus text of {@code /metrics} on the operations port, tried up to three times as a scraper's next
+   * interval would: under the abuse tests' load a scrape has been seen to end in an EOF without an answer (not yet
+   * explained; see the closing note of 2026-11-30). A failure that persists still fails the caller.
    */
   public String metrics() throws IOException, InterruptedException {
-    HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
-      HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + opsPort() + "/metrics")).timeout(Duration.ofSeconds(10)).GET().build(),
-      HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() != 200) {
-      throw new IllegalStateException("/metrics answered " + response.statusCode());
+    IOException last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      try {
+        HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort() + "/metrics"))
+            .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+          throw new IllegalStateException("/metrics answered " + response.statusCode());
+        }
+        return response.body();
+      } catch (IOException e) {
+        last = e;
+        Thread.sleep(100);
+      }
     }
-    return response.body();
+    throw last;
   }
 
   /** Everything the process has written to stdout and stderr so far. */
