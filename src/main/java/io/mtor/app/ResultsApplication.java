@@ -94,8 +94,12 @@ public final class ResultsApplication {
    */
   public Future<Stored> create(Request request, JsonObject body, String idempotencyKey) {
     Command.Create create;
+    JsonObject entity;
     try {
-      create = prepareCreate(request, body, idempotencyKey);
+      checkTenant(request, body);
+      Command.Change change = change(request);
+      entity = OperationResults.newEntity(body, change.occurred());
+      create = prepareCreate(request, body, entity, change, idempotencyKey);
     } catch (ResultException e) {
       return Future.failedFuture(e);
     }
@@ -103,7 +107,8 @@ public final class ResultsApplication {
       return Future.failedFuture(ResultException.inProgress());
     }
     try {
-      return Future.succeededFuture(apply(create));
+      // The entity is at hand: applying the command as it is would parse its JSON text again.
+      return Future.succeededFuture(applyCreate(create, entity));
     } catch (ResultException e) {
       return Future.failedFuture(e);
     } finally {
@@ -147,14 +152,16 @@ public final class ResultsApplication {
     }
   }
 
-  Command.Create prepareCreate(Request request, JsonObject body, String idempotencyKey) {
+  private void checkTenant(Request request, JsonObject body) {
     String tenant = tenantOf(request.caller());
     if (tenant != null && !tenant.equalsIgnoreCase(body.getString(OperationResults.PARTNER_TENANT))) {
       throw ResultException.forbidden("A caller can create records only for its own tenant: partnerTenantId must be "
         + tenant + ".");
     }
-    Command.Change change = change(request);
-    JsonObject entity = OperationResults.newEntity(body, change.occurred());
+  }
+
+  private Command.Create prepareCreate(Request request, JsonObject body, JsonObject entity, Command.Change change,
+                                       String idempotencyKey) {
     String key = key(request.caller(), entity.getString(OperationResults.ID));
     if (idempotencyKey == null) {
       return new Command.Create(key, entity.encode(), change, null, null, null);
@@ -203,7 +210,7 @@ public final class ResultsApplication {
    */
   public Stored apply(Command command) {
     if (command instanceof Command.Create create) {
-      return applyCreate(create);
+      return applyCreate(create, new JsonObject(create.entity()));
     }
     if (command instanceof Command.Update update) {
       return applyUpdate(update);
@@ -211,14 +218,14 @@ public final class ResultsApplication {
     return applyDelete((Command.Delete) command);
   }
 
-  private Stored applyCreate(Command.Create create) {
+  /** @param entity the command's entity, parsed */
+  private Stored applyCreate(Command.Create create, JsonObject entity) {
     if (create.idempotency() != null) {
       Stored earlier = remembered(create);
       if (earlier != null) {
         return earlier;
       }
     }
-    JsonObject entity = new JsonObject(create.entity());
     // The command holds the entity as its encoding: those are the bytes to store, no need to encode it again.
     byte[] json = create.entity().getBytes(StandardCharsets.UTF_8);
     Stored created = Stored.of(json);
