@@ -137,10 +137,15 @@ public final class OrderedIndex implements AutoCloseable {
    * properties (then it is emptied).
    */
   public static OrderedIndex open(Path dataDir, List<String> properties) {
+    return open(dataDir, properties, INITIAL_MAP_BYTES);
+  }
+
+  /** {@link #open(Path, List)} with a map that starts at {@code initialMapBytes} (tests of its growth). */
+  static OrderedIndex open(Path dataDir, List<String> properties, long initialMapBytes) {
     Path folder = dataDir.resolve(FOLDER);
     try {
       Files.createDirectories(folder);
-      long size = INITIAL_MAP_BYTES;
+      long size = initialMapBytes;
       Path data = folder.resolve("data.mdb");
       if (Files.exists(data)) {
         size = Math.max(size, Files.size(data));
