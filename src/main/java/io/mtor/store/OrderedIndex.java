@@ -71,6 +71,7 @@ public final class OrderedIndex implements AutoCloseable {
   public static final String FOLDER = "index-v2";
   static final long INITIAL_MAP_BYTES = 64L << 20;
   static final int MAX_VALUE = 100;
+  static final String WRITEMAP_PROPERTY = "mtor.index.writemap";
 
   private static final Logger LOG = LoggerFactory.getLogger(OrderedIndex.class);
   private static final byte CREATED = 'C';
@@ -154,8 +155,7 @@ public final class OrderedIndex implements AutoCloseable {
         .setMapSize(size)
         .setMaxDbs(4)
         .setMaxReaders(1024)
-        .open(folder.toFile(), EnvFlags.MDB_WRITEMAP, EnvFlags.MDB_NOSYNC, EnvFlags.MDB_NOMETASYNC,
-          EnvFlags.MDB_NOTLS, EnvFlags.MDB_NORDAHEAD);
+        .open(folder.toFile(), flags());
       OrderedIndex index;
       try {
         index = new OrderedIndex(folder, env, properties);
@@ -168,6 +168,20 @@ public final class OrderedIndex implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot open the index in " + folder + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code MDB_WRITEMAP} (writes go straight to the mapped file instead of through {@code pwrite} of every page a
+   * transaction dirtied) unless the system property {@value #WRITEMAP_PROPERTY} is false; both measured in
+   * docs/performance.md.
+   */
+  private static EnvFlags[] flags() {
+    List<EnvFlags> flags = new ArrayList<>(List.of(EnvFlags.MDB_NOSYNC, EnvFlags.MDB_NOMETASYNC, EnvFlags.MDB_NOTLS,
+      EnvFlags.MDB_NORDAHEAD));
+    if (!"false".equals(System.getProperty(WRITEMAP_PROPERTY))) {
+      flags.add(EnvFlags.MDB_WRITEMAP);
+    }
+    return flags.toArray(new EnvFlags[0]);
   }
 
   /** An index built for another list of properties is emptied: its property codes would mean other things. */
@@ -363,9 +377,7 @@ public final class OrderedIndex implements AutoCloseable {
     if (n <= 0) {
       counts.delete(txn, direct(selector));
     } else {
-      ByteBuffer value = ByteBuffer.allocateDirect(8);
-      value.putLong(0, n);
-      counts.put(txn, direct(selector), value);
+      counts.put(txn, direct(selector), direct(ByteBuffer.allocate(8).putLong(n).array()));
     }
   }
 
@@ -743,10 +755,27 @@ public final class OrderedIndex implements AutoCloseable {
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * Keys and values handed to LMDB must be direct buffers. Allocating one per key cost more than the index writes
+   * themselves, so they are slices of a per-thread ring: LMDB reads a key only during the call it is given to, and
+   * no caller keeps one for longer than a few others are taken.
+   */
+  private static final ThreadLocal<ByteBuffer> SCRATCH = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 16));
+
   private static ByteBuffer direct(byte[] bytes) {
-    ByteBuffer buffer = ByteBuffer.allocateDirect(Math.max(1, bytes.length));
-    buffer.put(bytes).flip();
-    return buffer;
+    if (bytes.length > 4096) {
+      ByteBuffer buffer = ByteBuffer.allocateDirect(bytes.length);
+      buffer.put(bytes).flip();
+      return buffer;
+    }
+    ByteBuffer ring = SCRATCH.get();
+    if (ring.remaining() < bytes.length) {
+      ring.clear();
+    }
+    ByteBuffer slice = ring.slice();
+    slice.put(bytes).flip();
+    ring.position(ring.position() + bytes.length);
+    return slice;
   }
 
   private static byte[] bytes(ByteBuffer buffer) {
