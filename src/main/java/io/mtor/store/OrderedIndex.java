@@ -1,5 +1,6 @@
 package io.mtor.store;
 
+import io.mtor.domain.ResultException;
 import io.mtor.domain.StoredJson;
 import org.lmdbjava.Cursor;
 import org.lmdbjava.Dbi;
@@ -719,7 +720,7 @@ public final class OrderedIndex implements AutoCloseable {
 
   private void check() {
     if (closed) {
-      throw new IllegalStateException("the index is closed");
+      throw ResultException.storeUnavailable(null);
     }
   }
 
