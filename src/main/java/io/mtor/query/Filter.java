@@ -8,7 +8,9 @@ import io.mtor.query.Expr.Op;
 import io.mtor.query.Expr.Ref;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Instant;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -73,6 +75,62 @@ public final class Filter implements Predicate<JsonObject> {
    */
   public Map<String, Set<String>> equalityConstraints() {
     return constraints;
+  }
+
+  /**
+   * Whether the filter is only what {@link #equalityConstraints()} reports: every operand of its top-level
+   * {@code and} is an {@code eq} or {@code in} with non-null literals on an indexed property. Then a record matches
+   * exactly when its values are among the reported ones, and a count can come from an index.
+   */
+  public boolean onlyEqualityConstraints() {
+    List<Expr> operands = root instanceof Logical logical && logical.and() ? logical.operands() : List.of(root);
+    for (Expr operand : operands) {
+      if (operand instanceof In in && in.subject().property().indexed && !in.values().contains(null)) {
+        continue;
+      }
+      if (operand instanceof Comparison c && c.op() == Op.EQ) {
+        Expr subject = c.left() instanceof Literal ? c.right() : c.left();
+        Expr other = subject == c.left() ? c.right() : c.left();
+        if (subject instanceof Ref ref && ref.property().indexed && other instanceof Literal literal
+          && literal.value() != null) {
+          continue;
+        }
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The range of a DateTimeOffset property that the comparisons ({@code ge gt le lt eq}) of the top-level {@code and}
+   * allow: {@code [lowest, highest]}, each null when unbounded. Bounds are inclusive (a {@code gt} is reported as
+   * its instant): every matching entity lies within them; candidates must still be checked with {@link #test}.
+   */
+  public Instant[] range(String property) {
+    Instant[] range = new Instant[2];
+    List<Expr> operands = root instanceof Logical logical && logical.and() ? logical.operands() : List.of(root);
+    for (Expr operand : operands) {
+      if (!(operand instanceof Comparison c)) {
+        continue;
+      }
+      boolean flipped = c.left() instanceof Literal;
+      Expr subject = flipped ? c.right() : c.left();
+      Expr other = flipped ? c.left() : c.right();
+      if (!(subject instanceof Ref ref && ref.property().json.equals(property)
+        && other instanceof Literal literal && literal.value() instanceof Instant at)) {
+        continue;
+      }
+      Op op = c.op();
+      boolean lower = op == Op.EQ || (flipped ? op == Op.LT || op == Op.LE : op == Op.GT || op == Op.GE);
+      boolean upper = op == Op.EQ || (flipped ? op == Op.GT || op == Op.GE : op == Op.LT || op == Op.LE);
+      if (lower && (range[0] == null || at.isAfter(range[0]))) {
+        range[0] = at;
+      }
+      if (upper && (range[1] == null || at.isBefore(range[1]))) {
+        range[1] = at;
+      }
+    }
+    return range;
   }
 
   /** The filter's text as given. */

@@ -12,18 +12,18 @@ import java.util.Map;
 
 /** The managedTenantOperationResult properties a query may name, with their OData types. */
 enum Property {
-  ID(OperationResults.ID, Type.STRING, false),
-  PARTNER_TENANT_ID(OperationResults.PARTNER_TENANT, Type.GUID, true),
-  PARTNER_USER_ID("partnerUserId", Type.GUID, false),
-  TARGET_TENANT_ID("targetTenantId", Type.GUID, true),
-  REQUEST_ID("requestId", Type.GUID, true),
-  MANAGED_TENANT_OPERATION_ID("managedTenantOperationId", Type.STRING, true),
-  IS_SUCCESS("isSuccess", Type.BOOLEAN, false),
-  EXCEPTION("exception", Type.STRING, false),
-  EXECUTION_INFO("executionInfo", Type.STRING, false),
-  CREATED_DATE_TIME(OperationResults.CREATED, Type.DATE_TIME_OFFSET, false),
-  LAST_MODIFIED_DATE_TIME(OperationResults.LAST_MODIFIED, Type.DATE_TIME_OFFSET, false),
-  RESULT("result", Type.STRING_COLLECTION, false);
+  ID(OperationResults.ID, Type.STRING),
+  PARTNER_TENANT_ID(OperationResults.PARTNER_TENANT, Type.GUID),
+  PARTNER_USER_ID("partnerUserId", Type.GUID),
+  TARGET_TENANT_ID("targetTenantId", Type.GUID),
+  REQUEST_ID("requestId", Type.GUID),
+  MANAGED_TENANT_OPERATION_ID("managedTenantOperationId", Type.STRING),
+  IS_SUCCESS("isSuccess", Type.BOOLEAN),
+  EXCEPTION("exception", Type.STRING),
+  EXECUTION_INFO("executionInfo", Type.STRING),
+  CREATED_DATE_TIME(OperationResults.CREATED, Type.DATE_TIME_OFFSET),
+  LAST_MODIFIED_DATE_TIME(OperationResults.LAST_MODIFIED, Type.DATE_TIME_OFFSET),
+  RESULT("result", Type.STRING_COLLECTION);
 
   /** Types of properties and of filter literals, named as in OData. */
   enum Type {
@@ -50,13 +50,16 @@ enum Property {
   /** The name in JSON and in queries. */
   final String json;
   final Type type;
-  /** Whether the store may have a secondary index on it (see {@link Filter#equalityConstraints()}). */
+  /**
+   * Whether the store has a secondary index on it (see {@link Filter#equalityConstraints()}): the one list of them
+   * is {@link OperationResults#INDEXED}.
+   */
   final boolean indexed;
 
-  Property(String json, Type type, boolean indexed) {
+  Property(String json, Type type) {
     this.json = json;
     this.type = type;
-    this.indexed = indexed;
+    this.indexed = OperationResults.INDEXED.contains(json);
   }
 
   /** The property with this exact name, or null. */

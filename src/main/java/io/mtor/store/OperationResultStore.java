@@ -1,8 +1,6 @@
 package io.mtor.store;
 
 import io.mtor.domain.ResultException;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 import org.slf4j.Logger;
@@ -22,7 +20,9 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.LinkedHashSet;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,7 +54,8 @@ public final class OperationResultStore implements AutoCloseable {
   /** The map files' names carry their format version, so that a future format can live beside them. */
   public static final String MAP_FILE = "results-v1.dat";
   public static final String OUTBOX_FILE = "outbox-v1.dat";
-  public static final String INDEX_FILE = "index-v1.dat";
+  /** The Chronicle Map of the secondary indexes before the ordered index replaced it; removed at open. */
+  static final String OLD_INDEX_FILE = "index-v1.dat";
   static final String OPEN_MARKER = MAP_FILE + ".open";
   static final String LOCK_FILE = "store.lock";
 
@@ -70,7 +71,7 @@ public final class OperationResultStore implements AutoCloseable {
 
   private final ChronicleMap<String, byte[]> map;
   private final ChronicleMap<String, byte[]> outbox;
-  private final SecondaryIndex index;
+  private final OrderedIndex index;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final Path openMarker;
@@ -93,9 +94,11 @@ public final class OperationResultStore implements AutoCloseable {
 
   /** How often (in tracked events) {@link #written} may be swept. */
   private static final int SWEEP_EVERY = 1024;
+  /** Records reconciled per index transaction when many are. */
+  private static final int RECONCILE_BATCH = 1000;
 
   private OperationResultStore(ChronicleMap<String, byte[]> map, ChronicleMap<String, byte[]> outbox,
-                               SecondaryIndex index, FileChannel lockChannel, FileLock lock, Path openMarker,
+                               OrderedIndex index, FileChannel lockChannel, FileLock lock, Path openMarker,
                                boolean recovered, StoreOptions options) {
     this.map = map;
     this.outbox = outbox;
@@ -125,6 +128,8 @@ public final class OperationResultStore implements AutoCloseable {
     Path dir = options.dataDir();
     FileChannel lockChannel = null;
     ChronicleMap<String, byte[]> map = null;
+    ChronicleMap<String, byte[]> outbox = null;
+    OrderedIndex index = null;
     try {
       Files.createDirectories(dir);
       lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -152,44 +157,82 @@ public final class OperationResultStore implements AutoCloseable {
         .averageKeySize(options.averageKeyBytes())
         .averageValueSize(options.averageValueBytes())
         .maxBloatFactor(options.growthFactor()), file, unclean);
-      ChronicleMap<String, byte[]> outbox = options.outboxEntries() == 0 ? null
+      outbox = options.outboxEntries() == 0 ? null
         : openMap(ChronicleMapBuilder.of(String.class, byte[].class)
         .name("outbox")
         .entries(options.outboxEntries())
         .averageKeySize(36)
         .averageValueSize(PendingEvent.averageSize(options.averageValueBytes())), dir.resolve(OUTBOX_FILE), unclean);
-      Path indexFile = dir.resolve(INDEX_FILE);
-      boolean indexIsNew = !Files.exists(indexFile);
-      SecondaryIndex index = new SecondaryIndex(openMap(ChronicleMapBuilder.of(String.class, byte[].class)
-        .name("index")
-        .entries(Math.max(1_000, options.entries() * 3 / 2))
-        .averageKeySize(56)
-        .averageValueSize(96)
-        .maxBloatFactor(4), indexFile, unclean));
+      index = OrderedIndex.open(dir, options.indexedProperties());
       LOG.info("Store {} open: {} records, sized for {} entries of ~{} B ({} MiB reserved on disk); "
           + "{} events awaiting the audit trail (outbox sized for {}){}", file, map.longSize(), options.entries(),
         options.averageValueBytes(), Files.size(file) >> 20, outbox == null ? 0 : outbox.longSize(), options.outboxEntries(),
         unclean ? "; recovered after an unclean exit" : "");
       OperationResultStore store = new OperationResultStore(map, outbox, index, lockChannel, lock, marker, unclean,
         options);
+      store.recoverIndex(unclean);
       store.dropUncommittedEvents();
-      if (indexIsNew && map.longSize() > 0) {
-        store.rebuildIndex();
-      }
+      Files.deleteIfExists(dir.resolve(OLD_INDEX_FILE));
       return store;
     } catch (IOException e) {
-      if (map != null) {
-        map.close();
-      }
-      closeQuietly(lockChannel);
+      closeAll(index, outbox, map, lockChannel);
       throw new UncheckedIOException("Cannot open the store in " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      if (map != null) {
-        map.close();
-      }
-      closeQuietly(lockChannel);
+      closeAll(index, outbox, map, lockChannel);
       throw e;
     }
+  }
+
+  /** What an {@link #open} that failed half-way had opened, closed. */
+  private static void closeAll(OrderedIndex index, ChronicleMap<String, byte[]> outbox,
+                               ChronicleMap<String, byte[]> map, FileChannel lockChannel) {
+    if (index != null) {
+      index.close();
+    }
+    if (outbox != null) {
+      outbox.close();
+    }
+    if (map != null) {
+      map.close();
+    }
+    closeQuietly(lockChannel);
+  }
+
+  /**
+   * Makes the index match the records after what the previous process left. Every write changes the index last
+   * (outbox event, record, index), so after an unclean exit only the records named by outbox events can differ
+   * from their index entries (every write in flight had its event there, and events leave the outbox only once
+   * the write is done): they are reconciled. Without an outbox, or with an index that was never completed (a data
+   * folder older than the index, or a crash while building it), every record is.
+   */
+  private void recoverIndex(boolean unclean) {
+    long started = System.nanoTime();
+    if (!index.built()) {
+      LOG.info("Building the ordered index of {} records", map.longSize());
+      reconcileEverything();
+      index.markBuilt();
+      LOG.info("Ordered index built for {} records in {} ms", map.longSize(), (System.nanoTime() - started) / 1_000_000);
+    } else if (unclean && outbox != null) {
+      Set<String> keys = new LinkedHashSet<>();
+      outbox.forEach((eventId, bytes) -> keys.add(PendingEvent.decode(eventId, bytes).recordId()));
+      index.reconcileAll(keys, map::get, RECONCILE_BATCH);
+      LOG.info("Reconciled the index of {} records named by outbox events in {} ms", keys.size(),
+        (System.nanoTime() - started) / 1_000_000);
+    } else if (unclean) {
+      reconcileEverything();
+      LOG.info("Reconciled the index of every record ({}; no outbox to narrow it) in {} ms", map.longSize(),
+        (System.nanoTime() - started) / 1_000_000);
+    }
+  }
+
+  /** Reconciles every record and every key the index holds (records gone since). */
+  private void reconcileEverything() {
+    List<String> keys = new ArrayList<>();
+    map.forEachEntry(entry -> keys.add(entry.key().get()));
+    index.reconcileAll(keys, map::get, RECONCILE_BATCH);
+    List<String> stale = index.keys();
+    stale.removeIf(map::containsKey);
+    index.reconcileAll(stale, map::get, RECONCILE_BATCH);
   }
 
   private static ChronicleMap<String, byte[]> openMap(ChronicleMapBuilder<String, byte[]> builder, Path file,
@@ -238,7 +281,8 @@ public final class OperationResultStore implements AutoCloseable {
     if (closed) {
       return;
     }
-    for (ChronicleMap<String, byte[]> m : outbox == null ? List.of(map, index.map()) : List.of(map, outbox, index.map())) {
+    index.sync();
+    for (ChronicleMap<String, byte[]> m : outbox == null ? List.of(map) : List.of(map, outbox)) {
       try (FileChannel channel = FileChannel.open(m.file().toPath(), StandardOpenOption.WRITE)) {
         channel.force(false);
       } catch (IOException e) {
@@ -262,23 +306,49 @@ public final class OperationResultStore implements AutoCloseable {
   public void insert(String id, byte[] entity, Map<String, String> indexed, String eventId, byte[] event) {
     ChronicleMap<String, byte[]> records = map();
     byte[] previous;
+    Map<String, String> points = points(indexed);
+    Map<String, String> added = Map.of();
     try {
-      indexed.forEach((property, value) -> index.add(property, value, id));
       putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
         PendingEvent.hash(entity), event));
+      // Before the record: a crash leaves an extra candidate (checked and dropped by readers), never a miss.
+      added = index.addPoints(id, points);
       previous = records.putIfAbsent(id, entity);
     } catch (ResultException e) {
-      unindexQuietly(id, indexed);
       throw e;
     } catch (RuntimeException e) {
       forgetQuietly(eventId);
-      unindexQuietly(id, indexed);
+      unpointQuietly(id, added);
       throw full(entity, e);
     }
     if (previous != null) {
       forget(eventId);
-      unindex(id, indexed, previous);
+      index.removePoints(id, added);
       throw ResultException.conflict(id);
+    }
+    reconcile(id, entity);
+  }
+
+  /** The pseudo-properties (names starting with {@code @}) of a write's indexed values: not read from the record. */
+  private static Map<String, String> points(Map<String, String> indexed) {
+    Map<String, String> points = new HashMap<>();
+    indexed.forEach((property, value) -> {
+      if (property.startsWith("@")) {
+        points.put(property, value);
+      }
+    });
+    return points;
+  }
+
+  /**
+   * The index follows a record just written. Should the index fail (its disk), the record and its event stand: the
+   * write is reported as failed, and the next open after an unclean exit reconciles the record again.
+   */
+  private void reconcile(String id, byte[] entity) {
+    try {
+      index.reconcile(id, map::get);
+    } catch (RuntimeException e) {
+      throw full(entity, e);
     }
   }
 
@@ -299,9 +369,9 @@ public final class OperationResultStore implements AutoCloseable {
     }
   }
 
-  private void unindexQuietly(String id, Map<String, String> indexed) {
+  private void unpointQuietly(String id, Map<String, String> added) {
     try {
-      unindex(id, indexed);
+      index.removePoints(id, added);
     } catch (RuntimeException ignored) {
       // an extra index entry only adds a candidate that readers check and drop
     }
@@ -319,11 +389,6 @@ public final class OperationResultStore implements AutoCloseable {
     ChronicleMap<String, byte[]> records = map();
     boolean replaced;
     try {
-      newIndexed.forEach((property, value) -> {
-        if (!value.equals(oldIndexed.get(property))) {
-          index.add(property, value, id);
-        }
-      });
       putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
         PendingEvent.hash(entity), event));
       replaced = records.replace(id, expected, entity);
@@ -335,19 +400,9 @@ public final class OperationResultStore implements AutoCloseable {
     }
     if (!replaced) {
       forget(eventId);
-      byte[] current = records.get(id);
-      newIndexed.forEach((property, value) -> {
-        if (!value.equals(oldIndexed.get(property))) {
-          unindexUnlessHeld(id, property, value, current);
-        }
-      });
       return false;
     }
-    oldIndexed.forEach((property, value) -> {
-      if (!value.equals(newIndexed.get(property))) {
-        index.remove(property, value, id);
-      }
-    });
+    reconcile(id, entity);
     return true;
   }
 
@@ -364,19 +419,28 @@ public final class OperationResultStore implements AutoCloseable {
       forget(eventId);
       return false;
     }
-    unindex(id, indexed);
+    reconcile(id, expected);
     return true;
   }
 
-  /** Ids indexed under {@code property = value}; a superset: check each record. */
+  /**
+   * Keys indexed under a pseudo-property ({@code @name}, given with a write's indexed values) and value; a superset:
+   * check each record.
+   */
   public List<String> idsWhere(String property, String value) {
     map();
-    return index.ids(property, value);
+    return index.keysWhere(property, value);
   }
 
   /** Whether {@code property} has a secondary index. */
   public boolean indexed(String property) {
     return options.indexedProperties().contains(property);
+  }
+
+  /** The ordered index of the records (see {@link OrderedIndex}). */
+  public OrderedIndex index() {
+    map();
+    return index;
   }
 
   /**
@@ -385,41 +449,6 @@ public final class OperationResultStore implements AutoCloseable {
    */
   public void forEach(BiConsumer<String, byte[]> consumer) {
     map().forEach(consumer);
-  }
-
-  private void unindex(String id, Map<String, String> indexed) {
-    indexed.forEach((property, value) -> index.remove(property, value, id));
-  }
-
-  /** Undoes index entries of a failed insert, except those the winning record holds too. */
-  private void unindex(String id, Map<String, String> indexed, byte[] winner) {
-    indexed.forEach((property, value) -> unindexUnlessHeld(id, property, value, winner));
-  }
-
-  private void unindexUnlessHeld(String id, String property, String value, byte[] record) {
-    if (record == null || !value.equals(indexedValues(record).get(property))) {
-      index.remove(property, value, id);
-    }
-  }
-
-  /** The indexed properties' values of a stored record. */
-  private Map<String, String> indexedValues(byte[] record) {
-    JsonObject json = new JsonObject(Buffer.buffer(record));
-    Map<String, String> values = new HashMap<>();
-    for (String property : options.indexedProperties()) {
-      Object value = json.getValue(property);
-      if (value instanceof String text) {
-        values.put(property, text);
-      }
-    }
-    return values;
-  }
-
-  /** A store written before its index existed: index every record once. */
-  private void rebuildIndex() {
-    long started = System.nanoTime();
-    map.forEach((id, record) -> indexedValues(record).forEach((property, value) -> index.add(property, value, id)));
-    LOG.info("Indexed {} records in {} ms", map.longSize(), (System.nanoTime() - started) / 1_000_000);
   }
 
   private void putEvent(Supplier<PendingEvent> pending) {

@@ -18,8 +18,10 @@ import java.util.Random;
 import java.util.UUID;
 
 /**
- * Fills a data folder with generated records, as the service stores them (entity JSON and secondary
- * indexes), for the data-scale benchmarks: {@code LoadStore <dataDir> <records> <tenants> [idsFile]}. The store is
+ * Fills a data folder with generated records, as the service stores them (entity JSON and the ordered index,
+ * through {@code OperationResultStore.insert}), for the data-scale benchmarks:
+ * {@code LoadStore <dataDir> --records N [--tenants T] [--ids idsFile]} (or, as before,
+ * {@code LoadStore <dataDir> <records> <tenants> [idsFile]}). Records are created 1 ms apart. The store is
  * sized by the same environment as the service ({@code STORE_ENTRIES}); the raw JSON size is printed, and every
  * 100th id goes to {@code idsFile} (for GET benchmarks).
  */
@@ -35,8 +37,24 @@ public final class LoadStore {
 
   public static void main(String[] args) throws IOException {
     Path dir = Path.of(args[0]);
-    int records = Integer.parseInt(args[1]);
-    int tenants = Integer.parseInt(args[2]);
+    int records;
+    int tenants = 1000;
+    String idsFile = null;
+    if (args.length > 1 && args[1].startsWith("--")) {
+      records = 1_000_000;
+      for (int i = 1; i + 1 < args.length; i += 2) {
+        switch (args[i]) {
+          case "--records" -> records = Integer.parseInt(args[i + 1]);
+          case "--tenants" -> tenants = Integer.parseInt(args[i + 1]);
+          case "--ids" -> idsFile = args[i + 1];
+          default -> throw new IllegalArgumentException("unknown option " + args[i]);
+        }
+      }
+    } else {
+      records = Integer.parseInt(args[1]);
+      tenants = Integer.parseInt(args[2]);
+      idsFile = args.length > 3 ? args[3] : null;
+    }
     List<String> sampleIds = new ArrayList<>();
     ServiceConfig config = ServiceConfig.load(null, Map.of("DATA_DIR", dir.toString(), "AUDIT_ENABLED", "false",
       "STORE_ENTRIES", System.getenv().getOrDefault("STORE_ENTRIES", String.valueOf(records * 11L / 10))));
@@ -60,6 +78,9 @@ public final class LoadStore {
         byte[] json = entity.toBuffer().getBytes();
         rawBytes += json.length;
         store.insert(entity.getString("id"), json, OperationResults.indexedValues(entity), null, null);
+        if (i == records / 2) {
+          System.out.println("sample requestId " + entity.getString("requestId"));
+        }
         if (i % 100 == 0) {
           sampleIds.add(entity.getString("id"));
         }
@@ -68,8 +89,8 @@ public final class LoadStore {
         }
       }
     }
-    if (args.length > 3) {
-      Files.write(Path.of(args[3]), sampleIds);
+    if (idsFile != null) {
+      Files.write(Path.of(idsFile), sampleIds);
     }
     System.out.printf("loaded %d records (%d tenants) in %.1f s; raw JSON %d bytes%n", records, tenants,
       (System.nanoTime() - started) / 1e9, rawBytes);

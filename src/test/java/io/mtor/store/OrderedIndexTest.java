@@ -1,0 +1,263 @@
+package io.mtor.store;
+
+import io.mtor.domain.OperationResults;
+import io.mtor.store.OrderedIndex.Hit;
+import io.mtor.store.OrderedIndex.Order;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The ordered index alone and through the store: entries, counters, reconcile, growth, reopen and recovery. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class OrderedIndexTest {
+
+  static final List<String> INDEXED = OperationResults.INDEXED;
+  static final Instant T0 = Instant.parse("2026-11-30T00:00:00Z");
+  static final byte[] EVENT = "{\"eventType\":\"created\"}".getBytes(StandardCharsets.UTF_8);
+
+  @TempDir
+  Path dir;
+
+  static String guid(String seed) {
+    return UUID.nameUUIDFromBytes(seed.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  /** A record as the service stores it, created {@code second} seconds after T0. */
+  static byte[] record(String id, String partner, String target, String operation, long second) {
+    return OperationResults.newEntity(new JsonObject().put("id", id).put("partnerTenantId", partner)
+        .put("targetTenantId", target).put("managedTenantOperationId", operation).put("requestId", guid("r" + id))
+        .put("isSuccess", true), T0.plusSeconds(second))
+      .toBuffer().getBytes();
+  }
+
+  static StoreOptions options(Path dir, long outbox) {
+    return new StoreOptions(dir, 2_000, 36, 512, outbox, INDEXED);
+  }
+
+  static List<String> keys(List<Hit> hits) {
+    return hits.stream().map(Hit::key).toList();
+  }
+
+  static List<Hit> all(OrderedIndex index, Order order, boolean descending, String scope, String property,
+                       String value) {
+    return index.walk(order, descending, scope, property, value, null, Long.MIN_VALUE, Long.MAX_VALUE, 100_000);
+  }
+
+  @Test
+  void entriesAndCountsFollowInsertsUpdatesAndDeletes() {
+    String p1 = guid("p1");
+    String p2 = guid("p2");
+    String t1 = guid("t1");
+    String t2 = guid("t2");
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 0))) {
+      // Tenant-scoped keys: the scope is the partner tenant.
+      store.insert(p1 + "/c", record("c", p1, t1, "op-1", 3), Map.of(), null, null);
+      store.insert(p1 + "/a", record("a", p1, t1, "op-2", 3), Map.of(), null, null);
+      store.insert(p1 + "/b", record("b", p1, t2, "op-1", 1), Map.of(), null, null);
+      store.insert(p2 + "/a", record("a", p2, t1, "op-1", 2), Map.of(), null, null);
+      OrderedIndex index = store.index();
+      assertThat(index.count(p1, null, null)).isEqualTo(3);
+      assertThat(index.count(p2, null, null)).isEqualTo(1);
+      assertThat(index.count(p1, "targetTenantId", t1)).isEqualTo(2);
+      assertThat(index.count(p1, "managedTenantOperationId", "op-1")).isEqualTo(2);
+      assertThat(index.count("", null, null)).isZero();
+      // Ascending: time, then id; descending: time backwards, ids of one time still ascending.
+      assertThat(keys(all(index, Order.CREATED, false, p1, null, null))).containsExactly(p1 + "/b", p1 + "/a", p1 + "/c");
+      assertThat(keys(all(index, Order.CREATED, true, p1, null, null))).containsExactly(p1 + "/a", p1 + "/c", p1 + "/b");
+      assertThat(keys(all(index, Order.CREATED, true, p1, "targetTenantId", t1))).containsExactly(p1 + "/a", p1 + "/c");
+      // Keyset: after a hit, in either direction.
+      List<Hit> desc = all(index, Order.CREATED, true, p1, null, null);
+      assertThat(keys(index.walk(Order.CREATED, true, p1, null, null, desc.get(0), Long.MIN_VALUE, Long.MAX_VALUE, 10)))
+        .containsExactly(p1 + "/c", p1 + "/b");
+      assertThat(keys(index.walk(Order.CREATED, false, p1, null, null, desc.get(2), Long.MIN_VALUE, Long.MAX_VALUE, 1)))
+        .containsExactly(p1 + "/a");
+      // Ranges: [low, high] inclusive.
+      long second3 = OrderedIndex.sortValue(T0.plusSeconds(3));
+      assertThat(keys(index.walk(Order.CREATED, false, p1, null, null, null, second3, Long.MAX_VALUE, 10)))
+        .containsExactly(p1 + "/a", p1 + "/c");
+      assertThat(keys(index.walk(Order.CREATED, true, p1, null, null, null, Long.MIN_VALUE, second3 - 1, 10)))
+        .containsExactly(p1 + "/b");
+
+      // An update moves lastModifiedDateTime and the changed value's entries; counts follow.
+      byte[] before = store.get(p1 + "/b");
+      JsonObject changed = OperationResults.updated(new JsonObject(io.vertx.core.buffer.Buffer.buffer(before)),
+        new JsonObject().put("targetTenantId", t1), OperationResults.timestamp(T0.plusSeconds(10)));
+      assertThat(store.replace(p1 + "/b", before, changed.toBuffer().getBytes(), Map.of(), Map.of(), null, null)).isTrue();
+      assertThat(index.count(p1, "targetTenantId", t1)).isEqualTo(3);
+      assertThat(index.count(p1, "targetTenantId", t2)).isZero();
+      assertThat(keys(all(index, Order.LAST_MODIFIED, true, p1, null, null))).first().isEqualTo(p1 + "/b");
+      assertThat(keys(all(index, Order.CREATED, false, p1, null, null))).first().isEqualTo(p1 + "/b");
+
+      assertThat(store.remove(p1 + "/a", store.get(p1 + "/a"), Map.of(), null, null)).isTrue();
+      assertThat(index.count(p1, null, null)).isEqualTo(2);
+      assertThat(index.count(p1, "managedTenantOperationId", "op-2")).isZero();
+      assertThat(keys(all(index, Order.LAST_MODIFIED, false, p1, null, null))).containsExactly(p1 + "/c", p1 + "/b");
+      // Per record: one entry per order and selector (scope + 3 values; partnerTenantId is the scope), one reverse
+      // entry; counters for each selector in use.
+      long[] sizes = index.sizes();
+      assertThat(sizes[0]).isEqualTo(3 * 2 * 4);
+      assertThat(sizes[2]).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void withoutScopedKeysPartnerTenantIdIsASelectorAndLongValuesAreHashed() {
+    String p1 = guid("p1");
+    String longOperation = "op-" + "x".repeat(300);
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 0))) {
+      store.insert("a", record("a", p1, guid("t"), longOperation, 1), Map.of(), null, null);
+      store.insert("b", record("b", guid("p2"), guid("t"), longOperation, 2), Map.of(), null, null);
+      OrderedIndex index = store.index();
+      assertThat(index.count("", null, null)).isEqualTo(2);
+      assertThat(index.count("", "partnerTenantId", p1)).isEqualTo(1);
+      assertThat(keys(all(index, Order.CREATED, true, "", "managedTenantOperationId", longOperation)))
+        .containsExactly("b", "a");
+    }
+  }
+
+  @Test
+  void reconcileIsIdempotentAndFollowsWhateverTheRecordIs() {
+    Map<String, byte[]> records = new HashMap<>();
+    String p = guid("p");
+    try (OrderedIndex index = OrderedIndex.open(dir, INDEXED)) {
+      records.put("a", record("a", p, guid("t1"), "op", 1));
+      for (int i = 0; i < 3; i++) {
+        index.reconcile("a", records::get);
+      }
+      assertThat(index.count("", null, null)).isEqualTo(1);
+      assertThat(index.count("", "targetTenantId", guid("t1"))).isEqualTo(1);
+      long[] once = index.sizes();
+      index.reconcile("a", records::get);
+      assertThat(index.sizes()).isEqualTo(once);
+      records.put("a", record("a", p, guid("t2"), "op", 1));
+      index.reconcile("a", records::get);
+      index.reconcile("a", records::get);
+      assertThat(index.count("", "targetTenantId", guid("t1"))).isZero();
+      assertThat(index.count("", "targetTenantId", guid("t2"))).isEqualTo(1);
+      assertThat(index.count("", null, null)).isEqualTo(1);
+      // Point entries (pseudo-properties) stay while the record does, and go with it.
+      assertThat(index.addPoints("a", Map.of("@key", "k1"))).containsEntry("@key", "k1");
+      assertThat(index.addPoints("a", Map.of("@key", "k1"))).isEmpty();
+      index.reconcile("a", records::get);
+      assertThat(index.keysWhere("@key", "k1")).containsExactly("a");
+      records.remove("a");
+      index.reconcile("a", records::get);
+      index.reconcile("a", records::get);
+      assertThat(index.keysWhere("@key", "k1")).isEmpty();
+      assertThat(index.count("", null, null)).isZero();
+      assertThat(index.sizes()).containsExactly(0, 0, 0);
+    }
+  }
+
+  @Test
+  void theMapGrowsWhenFullAndKeepsEverything() {
+    Map<String, byte[]> records = new HashMap<>();
+    long initial = 256 << 10;
+    try (OrderedIndex index = OrderedIndex.open(dir, INDEXED, initial)) {
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < 3_000; i++) {
+        String id = String.format("id-%05d", i);
+        records.put(id, record(id, guid("p" + i % 7), guid("t" + i % 50), "op-" + i % 5, i));
+        keys.add(id);
+      }
+      index.reconcileAll(keys.subList(0, 100), records::get, 1_000);
+      for (String key : keys.subList(100, keys.size())) {
+        index.reconcile(key, records::get);
+      }
+      assertThat(index.mapSize()).isGreaterThanOrEqualTo(4 * initial);
+      assertThat(index.count("", null, null)).isEqualTo(3_000);
+      assertThat(keys(all(index, Order.CREATED, false, "", null, null))).containsExactlyElementsOf(keys);
+    }
+    // A reopened index starts at the size it had grown to.
+    try (OrderedIndex index = OrderedIndex.open(dir, INDEXED, initial)) {
+      assertThat(index.mapSize()).isGreaterThanOrEqualTo(4 * initial);
+      assertThat(index.count("", "managedTenantOperationId", "op-3")).isEqualTo(600);
+    }
+  }
+
+  @Test
+  void aReopenedStoreKeepsItsIndexAndAnOldFolderIsIndexedAtOpen() throws Exception {
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 100))) {
+      for (int i = 0; i < 50; i++) {
+        store.insert("r" + i, record("r" + i, guid("p"), guid("t" + i % 3), "op", i), Map.of(), "e" + i, EVENT);
+      }
+    }
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 100))) {
+      assertThat(store.index().built()).isTrue();
+      assertThat(store.index().count("", "targetTenantId", guid("t1"))).isEqualTo(17);
+    }
+    // A data folder from before the ordered index (no index folder; the old index file): built at open.
+    deleteTree(dir.resolve(OrderedIndex.FOLDER));
+    Files.write(dir.resolve(OperationResultStore.OLD_INDEX_FILE), new byte[16]);
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 100))) {
+      assertThat(store.index().count("", null, null)).isEqualTo(50);
+      assertThat(keys(all(store.index(), Order.CREATED, true, "", null, null))).first().isEqualTo("r49");
+    }
+    assertThat(dir.resolve(OperationResultStore.OLD_INDEX_FILE)).doesNotExist();
+  }
+
+  @Test
+  void afterAnUncleanExitTheRecordsNamedByOutboxEventsAreReconciled() throws Exception {
+    String p = guid("p");
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 100))) {
+      store.insert("kept", record("kept", p, guid("t1"), "op", 1), Map.of(), "e-kept", EVENT);
+      store.insert("moved", record("moved", p, guid("t1"), "op", 2), Map.of(), "e-moved", EVENT);
+      store.insert("gone", record("gone", p, guid("t1"), "op", 3), Map.of(), "e-gone", EVENT);
+      // As if the process died between writing these records and their index: the records change, the index not.
+      store.chronicleMap().put("moved", record("moved", p, guid("t2"), "op", 2));
+      store.chronicleMap().remove("gone");
+      store.chronicleMap().put("new", record("new", p, guid("t2"), "op", 4));
+      assertThat(store.index().count("", "targetTenantId", guid("t2"))).isZero();
+    }
+    // "moved" and "gone" have outbox events (unacknowledged): reconciled. "new" has none, which no real write can
+    // leave (its event goes first): the outbox path does not look at it, which shows that it reads only the outbox.
+    Files.write(dir.resolve(OperationResultStore.OPEN_MARKER), new byte[0]);
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 100))) {
+      assertThat(store.recovered()).isTrue();
+      OrderedIndex index = store.index();
+      assertThat(index.count("", "targetTenantId", guid("t1"))).isEqualTo(1);
+      assertThat(index.count("", "targetTenantId", guid("t2"))).isEqualTo(1);
+      assertThat(keys(all(index, Order.CREATED, false, "", null, null))).containsExactly("kept", "moved");
+    }
+  }
+
+  @Test
+  void afterAnUncleanExitWithoutAnOutboxEveryRecordIsReconciled() throws Exception {
+    String p = guid("p");
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 0))) {
+      store.insert("kept", record("kept", p, guid("t1"), "op", 1), Map.of(), null, null);
+      store.insert("gone", record("gone", p, guid("t1"), "op", 3), Map.of(), null, null);
+      store.chronicleMap().remove("gone");
+      store.chronicleMap().put("new", record("new", p, guid("t2"), "op", 4));
+    }
+    Files.write(dir.resolve(OperationResultStore.OPEN_MARKER), new byte[0]);
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 0))) {
+      OrderedIndex index = store.index();
+      assertThat(keys(all(index, Order.CREATED, false, "", null, null))).containsExactly("kept", "new");
+      assertThat(index.count("", null, null)).isEqualTo(2);
+      assertThat(index.count("", "targetTenantId", guid("t1"))).isEqualTo(1);
+    }
+  }
+
+  static void deleteTree(Path root) throws Exception {
+    try (Stream<Path> files = Files.walk(root)) {
+      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+}
