@@ -99,8 +99,7 @@ class ClusterIT {
     assertThat(page.statusCode()).isEqualTo(200);
     String nextLink = new JsonObject(page.body()).getString("@odata.nextLink");
     assertThat(nextLink).isNotNull();
-    ServiceProcess n3 = nodes.get("n3");
-    String onN3 = nextLink.replace(":" + n1.port + "/", ":" + n3.port + "/");
+    String onN3 = nextLink.replace(":" + n1.port + "/", ":" + nodes.get("n3").port + "/");
     HttpResponse<String> next = nodes.get("n3").http.send(HttpRequest.newBuilder(URI.create(onN3))
       .header("authorization", "Bearer " + token).timeout(Duration.ofSeconds(10)).GET().build(),
       HttpResponse.BodyHandlers.ofString());
@@ -114,21 +113,26 @@ class ClusterIT {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong killedAt = new AtomicLong();
     AtomicLong firstWriteAfterKill = new AtomicLong();
+    List<String> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger unavailable = new java.util.concurrent.atomic.AtomicInteger();
     List<Thread> writers = new ArrayList<>();
     for (String writerNode : ids) {
       Thread writer = new Thread(() -> {
         ServiceProcess node = nodes.get(writerNode);
         while (!stop.get() && node.process.isAlive()) {
           try {
+            boolean afterKill = killedAt.get() > 0;
             HttpResponse<String> answer = send(node, "POST", COLLECTION, TestService.body().encode(), token);
             if (answer.statusCode() == 201) {
               acknowledged.add(new JsonObject(answer.body()).getString("id"));
-              if (killedAt.get() > 0) {
+              // Only a request sent after the kill shows that writes work again.
+              if (afterKill) {
                 firstWriteAfterKill.compareAndSet(0, System.nanoTime());
               }
+            } else if (answer.statusCode() == 503 && answer.headers().firstValue("Retry-After").isPresent()) {
+              unavailable.incrementAndGet();
             } else {
-              assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
-              assertThat(answer.headers().firstValue("Retry-After")).isPresent();
+              unexpected.add(writerNode + ": " + answer.statusCode() + " " + answer.body());
             }
           } catch (Exception e) {
             // the node died under the request: expected for the leader's clients
@@ -155,6 +159,9 @@ class ClusterIT {
     for (Thread writer : writers) {
       writer.join(30_000);
     }
+    assertThat(unexpected).as("answers other than 201 and 503 with Retry-After").isEmpty();
+    System.out.printf("cluster: %d creates acknowledged, %d answered 503 + Retry-After%n", acknowledged.size(),
+      unavailable.get());
     assertThat(acknowledged).hasSizeGreaterThan(10);
     for (String survivor : survivors) {
       for (String ack : acknowledged) {
@@ -171,7 +178,7 @@ class ClusterIT {
     }
 
     // Every node's trail: every change once, in log order, line for line the same as the others'.
-    HttpResponse<String> count = send(n3, "GET", COLLECTION + "?$count=true&$top=0", null, token);
+    HttpResponse<String> count = send(nodes.get("n3"), "GET", COLLECTION + "?$count=true&$top=0", null, token);
     long records = new JsonObject(count.body()).getLong("@odata.count");
     Map<String, List<String>> trails = new LinkedHashMap<>();
     long trailDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -64,6 +64,8 @@ public final class RaftReplication implements Replication {
   private final CommandStateMachine stateMachine;
   private final RaftServer server;
   private final RaftClient client;
+  /** The longest a write or a read waits for the cluster (a leader, a majority) before it is answered with a 503. */
+  static final long MAX_WAIT_MILLIS = 5_000;
   /** How long a write or a read may wait for the cluster before it is answered with a 503. */
   private final long timeoutMillis;
   private volatile boolean caughtUp;
@@ -115,9 +117,12 @@ public final class RaftReplication implements Replication {
       .setOption(RaftStorage.StartupOption.RECOVER).build();
     server.start();
 
-    long timeout = Math.max(1000, requestTimeoutMillis - 2000);
+    // Within the request timeout, and short: during an election a client gets 503 + Retry-After in seconds, not a
+    // request hanging until the new leader is there.
+    long timeout = Math.max(1000, Math.min(MAX_WAIT_MILLIS, requestTimeoutMillis - 2000));
     RaftProperties clientProperties = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+    // A dead leader's connection fails fast; a live one answers well within a second on loopback or a LAN.
+    RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, TimeDuration.valueOf(1, TimeUnit.SECONDS));
     RaftClient client = RaftClient.newBuilder().setProperties(clientProperties).setRaftGroup(group)
       .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep((int) (timeout / 100),
         TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
