@@ -94,6 +94,28 @@ class ClusterIT {
       TestService.body().put("id", followerId).encode(), token);
     assertThat(duplicate.statusCode()).as(duplicate.body()).isEqualTo(409);
 
+    // Races across nodes: the same id created through two nodes at once gives one 201 and one 409; PATCHes of one
+    // version through three nodes at once give one 200 and two 412, and every node then holds the same record.
+    String raceBody = TestService.body().put("id", "race-" + System.nanoTime()).encode();
+    List<CompletableFuture<HttpResponse<String>>> creates = List.of(
+      CompletableFuture.supplyAsync(() -> unchecked(n1, "POST", COLLECTION, raceBody, token, null)),
+      CompletableFuture.supplyAsync(() -> unchecked(nodes.get("n2"), "POST", COLLECTION, raceBody, token, null)));
+    assertThat(creates.stream().map(f -> f.join().statusCode()).sorted()).containsExactly(201, 409);
+    String etag = created.headers().firstValue("ETag").orElseThrow();
+    List<CompletableFuture<HttpResponse<String>>> patches = new ArrayList<>();
+    for (String node : ids) {
+      patches.add(CompletableFuture.supplyAsync(() -> unchecked(nodes.get(node), "PATCH", COLLECTION + "/" + id,
+        new JsonObject().put("executionInfo", "patched through " + node).encode(), token, etag)));
+    }
+    assertThat(patches.stream().map(f -> f.join().statusCode()).sorted()).containsExactly(200, 412, 412);
+    List<String> patched = new ArrayList<>();
+    for (String node : ids) {
+      patched.add(send(nodes.get(node), "GET", COLLECTION + "/" + id, null, token).body()
+        .replaceAll("http://127.0.0.1:\\d+", ""));
+    }
+    assertThat(patched.get(1)).isEqualTo(patched.get(0));
+    assertThat(patched.get(2)).isEqualTo(patched.get(0));
+
     // A list started on one node continues on another with the same nextLink.
     HttpResponse<String> page = send(n1, "GET", COLLECTION + "?$top=1", null, token);
     assertThat(page.statusCode()).isEqualTo(200);
@@ -260,6 +282,21 @@ class ClusterIT {
     }
     return node.http.send(request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
       : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> unchecked(ServiceProcess node, String method, String path, String body,
+                                                String token, String ifMatch) {
+    try {
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node.url(path)))
+        .header("authorization", "Bearer " + token).header("content-type", "application/json")
+        .timeout(Duration.ofSeconds(35)).method(method, HttpRequest.BodyPublishers.ofString(body));
+      if (ifMatch != null) {
+        request.header("If-Match", ifMatch);
+      }
+      return node.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static int freePort() throws Exception {

@@ -142,24 +142,28 @@ public final class RaftReplication implements Replication {
       return Future.succeededFuture();
     }
     Promise<Void> done = Promise.promise();
-    proposeKeys(dataDir, done);
+    // The keys arrive when the first keys entry of the log is applied here: perhaps long before this node's own
+    // proposal (a new node replaying an old log), whose entry waits behind commands that are applied only once the
+    // service has started. So the folder is watched, not the proposal's own entry.
+    vertx.setPeriodic(100, timer -> {
+      if (ClusterKeys.present(dataDir)) {
+        vertx.cancelTimer(timer);
+        done.tryComplete();
+      }
+    });
+    proposeKeys(done);
     return done.future();
   }
 
-  private void proposeKeys(Path dataDir, Promise<Void> done) {
-    client.async().send(Message.valueOf(ClusterKeys.propose().encode()))
-      .thenCompose(reply -> stateMachine.applied(reply.getLogIndex()))
-      .whenComplete((v, e) -> {
-        if (ClusterKeys.present(dataDir)) {
-          done.complete();
-        } else {
-          if (e != null) {
-            LOG.info("Waiting for a majority of {} to share the cluster's keys ({})", settings.addresses().keySet(),
-              e.getMessage());
-          }
-          vertx.setTimer(500, t -> proposeKeys(dataDir, done));
-        }
-      });
+  private void proposeKeys(Promise<Void> done) {
+    client.async().send(Message.valueOf(ClusterKeys.propose().encode())).whenComplete((reply, e) -> {
+      if (done.future().isComplete() || (e == null && reply.isSuccess())) {
+        return;
+      }
+      LOG.info("Waiting for a majority of {} to share the cluster's keys ({})", settings.addresses().keySet(),
+        e != null ? e.getMessage() : reply.getException());
+      vertx.setTimer(500, t -> proposeKeys(done));
+    });
   }
 
   /** Hands over the application service: the state machine applies entries from now on. */
@@ -170,11 +174,12 @@ public final class RaftReplication implements Replication {
 
   /** A linearizable read once a leader is known: when it is through, this node has applied what was committed. */
   private void catchUp() {
-    client.async().sendReadOnly(Message.EMPTY, self).whenComplete((reply, e) -> {
-      if (e == null && reply.isSuccess()) {
+    read().whenComplete((v, e) -> {
+      if (e == null) {
         caughtUp = true;
         LOG.info("Caught up with the cluster at index {}", stateMachine.appliedIndex());
       } else {
+        LOG.info("Not caught up with the cluster yet: {}", e.toString());
         vertx.setTimer(200, t -> catchUp());
       }
     });
@@ -237,8 +242,13 @@ public final class RaftReplication implements Replication {
     }
   }
 
+  /**
+   * A ReadIndex request to this node's own server. Unordered: Ratis orders a client's ordered requests per client
+   * across servers, so an ordered read sent here after a write sent to the leader would wait forever for that write
+   * to arrive here too.
+   */
   private CompletableFuture<Void> read() {
-    return client.async().sendReadOnly(Message.EMPTY, self).thenAccept(reply -> {
+    return client.async().sendReadOnlyUnordered(Message.EMPTY, self).thenAccept(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(reply.getException());
       }
