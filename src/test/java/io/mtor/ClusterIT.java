@@ -218,6 +218,25 @@ class ClusterIT {
     }
     assertThat(trails.get("n2")).isEqualTo(trails.get("n1"));
     assertThat(trails.get("n3")).isEqualTo(trails.get("n1"));
+
+    // Two of three down: the survivor can neither commit a write nor prove a read current; it says so with 503 and
+    // Retry-After, within seconds, never a hang.
+    nodes.get("n1").kill();
+    nodes.get("n2").kill();
+    ServiceProcess survivor = nodes.get("n3");
+    long asked = System.nanoTime();
+    HttpResponse<String> write = send(survivor, "POST", COLLECTION, TestService.body().encode(), token);
+    long writeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
+    assertThat(write.statusCode()).as(write.body()).isEqualTo(503);
+    assertThat(write.headers().firstValue("Retry-After")).isPresent();
+    assertThat(writeMillis).isLessThan(15_000);
+    HttpResponse<String> read = send(survivor, "GET", COLLECTION + "/" + id, null, token);
+    assertThat(read.statusCode()).as(read.body()).isEqualTo(503);
+    assertThat(read.headers().firstValue("Retry-After")).isPresent();
+    HttpResponse<String> ready = survivor.http.send(HttpRequest.newBuilder(URI.create(survivor.url("/health/ready")))
+      .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    System.out.printf("cluster: minority write answered %d after %d ms; ready: %d %s%n", write.statusCode(), writeMillis,
+      ready.statusCode(), ready.body());
   }
 
   private ServiceProcess startNode(String id) {
