@@ -34,12 +34,26 @@ final class OperationsRoutes {
     HealthChecks ready = readiness(vertx, service, config);
     app.get("/health/live").handler(ctx -> terse(ctx, true));
     app.get("/health/ready").handler(ctx -> ready.checkStatus()
-      .onComplete(checked -> terse(ctx, checked.succeeded() && checked.result().getUp())));
+      .onComplete(checked -> terse(ctx, checked.succeeded() && checked.result().getUp(), service.clusterStatus())));
   }
 
   private static void terse(RoutingContext ctx, boolean up) {
+    terse(ctx, up, null);
+  }
+
+  /**
+   * {@code {"status": "UP"}} or {@code DOWN}; in cluster mode also the node's id, role, the leader's id and the applied
+   * index (no record counts, no tenant data), and up only when the node is ready in the cluster.
+   */
+  private static void terse(RoutingContext ctx, boolean up, JsonObject cluster) {
+    JsonObject body = new JsonObject();
+    if (cluster != null) {
+      up = up && cluster.getBoolean("ready");
+      body.put("nodeId", cluster.getString("nodeId")).put("role", cluster.getString("role"))
+        .put("leaderId", cluster.getString("leaderId")).put("appliedIndex", cluster.getLong("appliedIndex"));
+    }
     ctx.response().setStatusCode(up ? 200 : 503).putHeader("content-type", "application/json")
-      .end(new JsonObject().put("status", up ? "UP" : "DOWN").toBuffer());
+      .end(new JsonObject().put("status", up ? "UP" : "DOWN").mergeIn(body).toBuffer());
   }
 
   /** The operator's router: liveness, readiness with each check's figures, and the metrics. */
@@ -57,7 +71,14 @@ final class OperationsRoutes {
   }
 
   private static HealthChecks readiness(Vertx vertx, ResultsService service, ServiceConfig config) {
-    return HealthChecks.create(vertx)
+    HealthChecks checks = HealthChecks.create(vertx);
+    if (config.cluster().enabled()) {
+      checks.register("cluster", promise -> {
+        JsonObject status = service.clusterStatus();
+        promise.complete(status != null && status.getBoolean("ready") ? Status.OK(status) : Status.KO(status));
+      });
+    }
+    return checks
       .register("store", promise -> promise.complete(service.storeOpen()
         ? Status.OK(new JsonObject().put("records", service.size()).put("recoveredAfterCrash", service.recovered()))
         : Status.KO(new JsonObject().put("reason", "the store is closed"))))
@@ -80,6 +101,25 @@ final class OperationsRoutes {
       .description("Changes stored but not yet confirmed by the audit trail").register(registry);
     Gauge.builder("mtor.audit.lag.seconds", service, ResultsService::auditLagSeconds)
       .description("Age of the oldest change the audit trail has not confirmed").baseUnit("seconds").register(registry);
+    if (config.cluster().enabled()) {
+      Gauge.builder("mtor.cluster.leader", service, s -> "leader".equals(clusterFigure(s, "role")) ? 1 : 0)
+        .description("1 while this node is the Raft leader, else 0").register(registry);
+      for (String[] figure : new String[][] {{"term", "Raft term"}, {"commitIndex", "Raft commit index"},
+        {"appliedIndex", "Last log index applied to this node's store"},
+        {"leaderChanges", "Leader changes this node has seen (elections)"}}) {
+        Gauge.builder("mtor.cluster." + figure[0].replaceAll("([A-Z])", ".$1").toLowerCase(java.util.Locale.ROOT),
+            service, s -> {
+              Object value = clusterFigure(s, figure[0]);
+              return value instanceof Number n ? n.doubleValue() : Double.NaN;
+            })
+          .description(figure[1]).register(registry);
+      }
+    }
+  }
+
+  private static Object clusterFigure(ResultsService service, String name) {
+    JsonObject status = service.clusterStatus();
+    return status == null ? null : status.getValue(name);
   }
 
   private static double mappedBytes(Path dir) {

@@ -3,6 +3,7 @@ package io.mtor.api;
 import io.mtor.app.ResultsApplication;
 import io.mtor.audit.AuditVerticle;
 import io.mtor.auth.TokenVerifier;
+import io.mtor.cluster.RaftReplication;
 import io.mtor.events.ResultEvents;
 import io.mtor.http.GraphErrors;
 import io.mtor.http.HostCheck;
@@ -73,6 +74,9 @@ public final class ResultsService {
   private long redeliveryTimer = -1;
   private long syncTimer = -1;
   private boolean redelivering;
+  /** This node's part in the cluster; null in single-node mode. */
+  private RaftReplication cluster;
+  private ResultsApplication results;
 
   private ResultsService(Vertx vertx, ServiceConfig config, OperationResultStore store, Clock clock) {
     this.vertx = vertx;
@@ -97,6 +101,22 @@ public final class ResultsService {
   }
 
   private Future<Void> init() {
+    if (!config.cluster().enabled()) {
+      return initService();
+    }
+    // The cluster's shared keys ($skiptoken, development signing key) must be in the data folder before the
+    // token verifier and the list handler read them; entries are applied only once the service is attached.
+    return vertx.executeBlocking(() -> RaftReplication.start(vertx, config.cluster(), config.store().dataDir(),
+        config.auth().enabled() && config.auth().devKey(), config.limits().requestTimeoutSeconds() * 1000L))
+      .compose(started -> {
+        cluster = started;
+        return started.sharedKeys(config.store().dataDir());
+      })
+      .compose(v -> initService())
+      .onSuccess(v -> cluster.attach(results));
+  }
+
+  private Future<Void> initService() {
     acknowledgements = vertx.eventBus().consumer(ResultEvents.AUDIT_WRITTEN, message -> {
       JsonArray ids = message.body().getJsonArray("eventIds");
       List<String> eventIds = new ArrayList<>(ids.size());
@@ -132,8 +152,10 @@ public final class ResultsService {
       .compose(v -> Future.all(options, skipTokens))
       .compose(v -> ResultsResource.contract(vertx))
       .map(contract -> {
-        resource = ResultsResource.router(vertx, contract, new ResultsApplication(store, vertx.eventBus(), clock,
-          isolated(), java.time.Duration.ofSeconds(config.idempotency().windowSeconds())), options.result(), verifier, scans, skipTokens.result());
+        results = new ResultsApplication(store, vertx.eventBus(), clock, isolated(),
+          java.time.Duration.ofSeconds(config.idempotency().windowSeconds()), cluster);
+        resource = ResultsResource.router(vertx, contract, results, options.result(), verifier, scans,
+          skipTokens.result());
         application = application(resource, ResultsResource.errors(contract, options.result()));
         operations = OperationsRoutes.operations(vertx, this, config);
         return (Void) null;
@@ -288,6 +310,15 @@ public final class ResultsService {
     return deployments.isEmpty() ? null : deployments.get(0);
   }
 
+  /**
+   * In cluster mode, what this node knows of the cluster ({@code nodeId}, {@code role}, {@code leaderId},
+   * {@code term}, {@code commitIndex}, {@code appliedIndex}, {@code leaderChanges}, {@code ready}); null in
+   * single-node mode.
+   */
+  public JsonObject clusterStatus() {
+    return cluster == null ? null : cluster.status();
+  }
+
   /** Whether the store is open (it is from start until close). */
   public boolean storeOpen() {
     return store.isOpen();
@@ -315,6 +346,11 @@ public final class ResultsService {
     deployments.forEach(id -> undeployed.add(vertx.undeploy(id).recover(e -> Future.succeededFuture())));
     return bridgeClosed
       .eventually(() -> scansStopped)
+      // The node leaves the cluster before its store closes: nothing is applied to a closed store.
+      .eventually(() -> cluster == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+        cluster.close();
+        return null;
+      }))
       .eventually(() -> Future.join(undeployed))
       // Let the trail's last confirmations arrive; any that do not are skipped at the next start anyway.
       .eventually(() -> vertx.timer(20))

@@ -3,6 +3,7 @@ package io.mtor.api;
 import io.mtor.auth.AuthSettings;
 import io.mtor.config.AuditSettings;
 import io.mtor.config.BridgeSettings;
+import io.mtor.config.ClusterSettings;
 import io.mtor.config.ConfigSources;
 import io.mtor.config.EdgeSettings;
 import io.mtor.config.HealthSettings;
@@ -40,14 +41,15 @@ import java.util.Map;
  * @param limits      overload and abuse limits
  * @param edge        who may reach what: the operations port, accepted Host names, proxies
  * @param idempotency idempotent creates
+ * @param cluster     cluster mode: Raft peers and this node's id (off without peers)
  */
 public record ServiceConfig(HttpSettings http, ListSettings list, StoreSettings store, AuditSettings audit,
                             BridgeSettings bridge, AuthSettings auth, HealthSettings health, LimitSettings limits,
-                            EdgeSettings edge, IdempotencySettings idempotency) {
+                            EdgeSettings edge, IdempotencySettings idempotency, ClusterSettings cluster) {
 
   private static final List<Section<?>> SECTIONS = List.of(HttpSettings.SECTION, ListSettings.SECTION,
     StoreSettings.SECTION, AuditSettings.SECTION, BridgeSettings.SECTION, AuthSettings.SECTION, HealthSettings.SECTION,
-    LimitSettings.SECTION, EdgeSettings.SECTION, IdempotencySettings.SECTION);
+    LimitSettings.SECTION, EdgeSettings.SECTION, IdempotencySettings.SECTION, ClusterSettings.SECTION);
 
   /** Every setting, component by component. */
   public static final List<Setting<?, ?>> SETTINGS = SECTIONS.stream()
@@ -71,7 +73,7 @@ public record ServiceConfig(HttpSettings http, ListSettings list, StoreSettings 
     return new ServiceConfig(HttpSettings.SECTION.read(json), ListSettings.SECTION.read(json),
       StoreSettings.SECTION.read(json), AuditSettings.SECTION.read(json), BridgeSettings.SECTION.read(json),
       AuthSettings.SECTION.read(json), HealthSettings.SECTION.read(json), LimitSettings.SECTION.read(json),
-      EdgeSettings.SECTION.read(json), IdempotencySettings.SECTION.read(json));
+      EdgeSettings.SECTION.read(json), IdempotencySettings.SECTION.read(json), ClusterSettings.SECTION.read(json));
   }
 
   /** This config as JSON in the shape {@link #fromJson} reads; {@code fromJson(toJson())} equals this. */
@@ -87,6 +89,7 @@ public record ServiceConfig(HttpSettings http, ListSettings list, StoreSettings 
     LimitSettings.SECTION.write(limits, json);
     EdgeSettings.SECTION.write(edge, json);
     IdempotencySettings.SECTION.write(idempotency, json);
+    ClusterSettings.SECTION.write(cluster, json);
     return json;
   }
 
@@ -117,6 +120,20 @@ public record ServiceConfig(HttpSettings http, ListSettings list, StoreSettings 
   /** The audit trail's folder: {@code audit} under the data folder. */
   public Path auditDir() {
     return store.dataDir().resolve("audit");
+  }
+
+  /**
+   * The operations server's port: {@code ops.port}, except in cluster mode with {@code ops.port} left at its
+   * default, where it is {@code http.port + 1000} (so that nodes on one machine, each with its own HTTP port, do not
+   * ask for the same one; 8080 gives 9080 as in single-node mode).
+   */
+  public int opsPort() {
+    int port = edge.opsPort();
+    if (cluster.enabled() && port == EdgeSettings.OPS_PORT.defaultValue() && http.port() > 0
+      && http.port() + 1000 <= 65_535) {
+      return http.port() + 1000;
+    }
+    return port;
   }
 
   public StoreOptions storeOptions() {

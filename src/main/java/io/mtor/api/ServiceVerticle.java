@@ -99,7 +99,7 @@ public final class ServiceVerticle extends VerticleBase {
 
   /** The operations server ({@code /metrics}, detailed health) on its own interface and port. */
   private Future<Void> operationsServer(ServiceConfig config) {
-    return vertx.createHttpServer(new HttpServerOptions().setHost(config.edge().opsHost()).setPort(config.edge().opsPort())
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.edge().opsHost()).setPort(config.opsPort())
         .setMaxHeaderSize(config.limits().maxHeaderBytes()).setMaxInitialLineLength(config.limits().maxUrlBytes())
         .setIdleTimeout(config.limits().idleTimeoutSeconds()))
       .requestHandler(new FrontDoor(service.operations()))

@@ -52,4 +52,44 @@ public sealed interface Command permits Command.Create, Command.Update, Command.
   /** Remove the record at {@code key} if it exists and, when {@code ifMatch} is not null, still has that tag. */
   record Delete(String key, String id, String ifMatch, Change change) implements Command {
   }
+
+  /**
+   * The command as a JSON object of strings (a replicated log carries it so): {@code type} ({@code create},
+   * {@code update}, {@code delete}), the command's own values by name, and {@code change}. Absent values are left out.
+   */
+  static JsonObject toJson(Command command) {
+    Change c = command.change();
+    JsonObject json = new JsonObject().put("key", command.key()).put("change", new JsonObject()
+      .put("eventId", c.eventId()).put("occurred", c.occurred()).put("requestId", c.requestId())
+      .put("clientRequestId", c.clientRequestId()).put("actor", c.actor()));
+    if (command instanceof Create create) {
+      return json.put("type", "create").put("entity", create.entity()).put("idempotency", create.idempotency())
+        .put("bodyHash", create.bodyHash()).put("windowStart", create.windowStart());
+    }
+    if (command instanceof Update update) {
+      return json.put("type", "update").put("id", update.id()).put("ifMatch", update.ifMatch())
+        .put("patch", update.patch());
+    }
+    Delete delete = (Delete) command;
+    return json.put("type", "delete").put("id", delete.id()).put("ifMatch", delete.ifMatch());
+  }
+
+  /**
+   * The command {@link #toJson} wrote.
+   *
+   * @throws IllegalArgumentException when {@code json} is not one
+   */
+  static Command fromJson(JsonObject json) {
+    JsonObject c = json.getJsonObject("change");
+    Change change = new Change(c.getString("eventId"), c.getString("occurred"), c.getString("requestId"),
+      c.getString("clientRequestId"), c.getString("actor"));
+    String key = json.getString("key");
+    return switch (String.valueOf(json.getString("type"))) {
+      case "create" -> new Create(key, json.getString("entity"), change, json.getString("idempotency"),
+        json.getString("bodyHash"), json.getString("windowStart"));
+      case "update" -> new Update(key, json.getString("id"), json.getString("ifMatch"), json.getString("patch"), change);
+      case "delete" -> new Delete(key, json.getString("id"), json.getString("ifMatch"), change);
+      default -> throw new IllegalArgumentException("Not a command: " + json.getString("type"));
+    };
+  }
 }

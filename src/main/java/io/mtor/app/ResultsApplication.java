@@ -53,6 +53,8 @@ public final class ResultsApplication {
   private final Clock clock;
   private final boolean isolation;
   private final Duration idempotencyWindow;
+  /** The replicated log commands go through in cluster mode; null: applied here at once (single-node mode). */
+  private final Replication replication;
   /** Idempotency keys of creates being made now: a second request with one waits for nothing, it gets 409. */
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   /** By event type (three): looking a meter up in the registry on every change cost a map search and a builder. */
@@ -65,6 +67,17 @@ public final class ResultsApplication {
    */
   public ResultsApplication(OperationResultStore store, EventBus eventBus, Clock clock, boolean isolation,
                             Duration idempotencyWindow) {
+    this(store, eventBus, clock, isolation, idempotencyWindow, null);
+  }
+
+  /**
+   * As the single-node constructor, with the replicated log that commands go through (cluster mode) or null: each
+   * command is then applied by every node as its log entry is committed, and reads wait until this node has applied
+   * every change committed before them.
+   */
+  public ResultsApplication(OperationResultStore store, EventBus eventBus, Clock clock, boolean isolation,
+                            Duration idempotencyWindow, Replication replication) {
+    this.replication = replication;
     this.store = store;
     this.eventBus = eventBus;
     this.clock = clock;
@@ -106,9 +119,16 @@ public final class ResultsApplication {
     if (create.idempotency() != null && !inFlight.add(create.idempotency())) {
       return Future.failedFuture(ResultException.inProgress());
     }
+    if (replication != null) {
+      return replication.submit(create).andThen(done -> {
+        if (create.idempotency() != null) {
+          inFlight.remove(create.idempotency());
+        }
+      });
+    }
     try {
       // The entity is at hand: applying the command as it is would parse its JSON text again.
-      return Future.succeededFuture(applyCreate(create, entity));
+      return Future.succeededFuture(applyCreate(create, entity, null));
     } catch (ResultException e) {
       return Future.failedFuture(e);
     } finally {
@@ -120,6 +140,13 @@ public final class ResultsApplication {
 
   /** The record, if the caller may see it. */
   public Future<Stored> get(Caller caller, String id) {
+    if (replication != null) {
+      return replication.readable().compose(caughtUp -> read(caller, id));
+    }
+    return read(caller, id);
+  }
+
+  private Future<Stored> read(Caller caller, String id) {
     byte[] json = visible(caller, store.get(key(caller, id)));
     return json == null ? Future.failedFuture(ResultException.notFound(id)) : Future.succeededFuture(Stored.of(json));
   }
@@ -127,7 +154,8 @@ public final class ResultsApplication {
   /** Applies an update body the contract has validated, if {@code ifMatch} (or null) allows. */
   public Future<Stored> update(Request request, String id, String ifMatch, JsonObject patch) {
     try {
-      return Future.succeededFuture(apply(prepareUpdate(request, id, ifMatch, patch)));
+      Command.Update update = prepareUpdate(request, id, ifMatch, patch);
+      return replication != null ? replication.submit(update) : Future.succeededFuture(apply(update));
     } catch (ResultException e) {
       return Future.failedFuture(e);
     }
@@ -139,13 +167,20 @@ public final class ResultsApplication {
    * stop the query.
    */
   public ListQuery.Page list(Caller caller, QueryOptions query, ListQuery.Cursor cursor, Runnable checkpoint) {
+    if (replication != null) {
+      replication.awaitReadable();
+    }
     return ListQuery.run(store, query, cursor, tenantOf(caller), checkpoint);
   }
 
   /** Deletes the record, if {@code ifMatch} (or null) allows. */
   public Future<Void> delete(Request request, String id, String ifMatch) {
     try {
-      apply(new Command.Delete(key(request.caller(), id), id, ifMatch, change(request)));
+      Command.Delete delete = new Command.Delete(key(request.caller(), id), id, ifMatch, change(request));
+      if (replication != null) {
+        return replication.submit(delete).mapEmpty();
+      }
+      apply(delete);
       return Future.succeededFuture();
     } catch (ResultException e) {
       return Future.failedFuture(e);
@@ -158,6 +193,13 @@ public final class ResultsApplication {
       throw ResultException.forbidden("A caller can create records only for its own tenant: partnerTenantId must be "
         + tenant + ".");
     }
+  }
+
+  /** The create command of a validated body (the checks and the server-decided values of {@link #create}). */
+  Command.Create prepareCreate(Request request, JsonObject body, String idempotencyKey) {
+    checkTenant(request, body);
+    Command.Change change = change(request);
+    return prepareCreate(request, body, OperationResults.newEntity(body, change.occurred()), change, idempotencyKey);
   }
 
   private Command.Create prepareCreate(Request request, JsonObject body, JsonObject entity, Command.Change change,
@@ -209,17 +251,54 @@ public final class ResultsApplication {
    * @throws ResultException when the command cannot be applied (conflict, absent, stale If-Match, full store)
    */
   public Stored apply(Command command) {
+    return apply(command, null);
+  }
+
+  /**
+   * As {@link #apply(Command)}, for a command taken from a replicated log: {@code sequence} (its log index) is the
+   * event's sequence number.
+   */
+  public Stored apply(Command command, long sequence) {
+    return apply(command, Long.valueOf(sequence));
+  }
+
+  private Stored apply(Command command, Long sequence) {
     if (command instanceof Command.Create create) {
-      return applyCreate(create, new JsonObject(create.entity()));
+      return applyCreate(create, new JsonObject(create.entity()), sequence);
     }
     if (command instanceof Command.Update update) {
-      return applyUpdate(update);
+      return applyUpdate(update, sequence);
     }
-    return applyDelete((Command.Delete) command);
+    return applyDelete((Command.Delete) command, sequence);
+  }
+
+  /**
+   * The record as {@code command} left it, if the store already shows its effect (a log entry applied again after a
+   * crash between the store's write and the note of the applied index, or a command a client's retry put into the
+   * log twice): a create whose record is stored byte for byte, or an update that would change nothing, not even
+   * {@code lastModifiedDateTime}; else null. Deletes are never recognised (a second one finds nothing: 404).
+   */
+  public Stored alreadyApplied(Command command) {
+    if (command instanceof Command.Create create) {
+      byte[] stored = store.get(create.key());
+      return stored != null && java.util.Arrays.equals(stored, create.entity().getBytes(StandardCharsets.UTF_8))
+        ? Stored.of(stored) : null;
+    }
+    if (command instanceof Command.Update update) {
+      byte[] stored = store.get(update.key());
+      if (stored == null) {
+        return null;
+      }
+      JsonObject before = new JsonObject(Buffer.buffer(stored));
+      JsonObject after = OperationResults.updated(before.copy(), new JsonObject(update.patch()),
+        update.change().occurred());
+      return after.equals(before) ? Stored.of(stored) : null;
+    }
+    return null;
   }
 
   /** @param entity the command's entity, parsed */
-  private Stored applyCreate(Command.Create create, JsonObject entity) {
+  private Stored applyCreate(Command.Create create, JsonObject entity, Long sequence) {
     if (create.idempotency() != null) {
       Stored earlier = remembered(create);
       if (earlier != null) {
@@ -229,7 +308,7 @@ public final class ResultsApplication {
     // The command holds the entity as its encoding: those are the bytes to store, no need to encode it again.
     byte[] json = create.entity().getBytes(StandardCharsets.UTF_8);
     Stored created = Stored.of(json);
-    ResultEvent event = event(create.change(), ResultEvents.TYPE_CREATED, created.etag(), entity);
+    ResultEvent event = event(create.change(), ResultEvents.TYPE_CREATED, created.etag(), entity, sequence);
     byte[] eventBytes = event.toBytes(json);
     Map<String, String> indexed = OperationResults.indexedValues(entity);
     if (create.idempotency() != null) {
@@ -269,7 +348,7 @@ public final class ResultsApplication {
     return Stored.replayOf(newest);
   }
 
-  private Stored applyUpdate(Command.Update update) {
+  private Stored applyUpdate(Command.Update update, Long sequence) {
     JsonObject patch = new JsonObject(update.patch());
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       byte[] stored = writable(update.key(), update.id(), update.ifMatch());
@@ -277,7 +356,7 @@ public final class ResultsApplication {
       JsonObject after = OperationResults.updated(before, patch, update.change().occurred());
       byte[] json = after.toBuffer().getBytes();
       Stored updated = Stored.of(json);
-      ResultEvent event = event(update.change(), ResultEvents.TYPE_UPDATED, updated.etag(), after);
+      ResultEvent event = event(update.change(), ResultEvents.TYPE_UPDATED, updated.etag(), after, sequence);
       byte[] eventBytes = event.toBytes(json);
       if (store.replace(update.key(), stored, json, OperationResults.indexedValues(before),
         OperationResults.indexedValues(after), event.eventId(), eventBytes)) {
@@ -292,12 +371,12 @@ public final class ResultsApplication {
     throw ResultException.preconditionFailed(update.id());
   }
 
-  private Stored applyDelete(Command.Delete delete) {
+  private Stored applyDelete(Command.Delete delete, Long sequence) {
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       byte[] stored = writable(delete.key(), delete.id(), delete.ifMatch());
       JsonObject before = new JsonObject(Buffer.buffer(stored));
       Stored deleted = Stored.of(stored);
-      ResultEvent event = event(delete.change(), ResultEvents.TYPE_DELETED, deleted.etag(), before);
+      ResultEvent event = event(delete.change(), ResultEvents.TYPE_DELETED, deleted.etag(), before, sequence);
       byte[] eventBytes = event.toBytes(stored);
       if (store.remove(delete.key(), stored, OperationResults.indexedValues(before), event.eventId(), eventBytes)) {
         published(ResultEvents.DELETED, event, eventBytes);
@@ -335,9 +414,10 @@ public final class ResultsApplication {
     return tenant.equals(StoredJson.string(stored, OperationResults.PARTNER_TENANT)) ? stored : null;
   }
 
-  private static ResultEvent event(Command.Change change, String type, String etag, JsonObject resource) {
+  private static ResultEvent event(Command.Change change, String type, String etag, JsonObject resource,
+                                   Long sequence) {
     return new ResultEvent(change.eventId(), type, change.occurred(), change.requestId(), change.clientRequestId(),
-      change.actorJson(), etag, resource);
+      change.actorJson(), etag, resource, sequence);
   }
 
   /**

@@ -104,7 +104,8 @@ public final class DevSigningKey {
     return publicJwk;
   }
 
-  private static JsonObject generate() {
+  /** A new private JWK (ES256, P-256). */
+  public static JsonObject generate() {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
       generator.initialize(new ECGenParameterSpec("secp256r1"));

@@ -41,6 +41,14 @@ public final class ResultException extends RuntimeException {
     return kind;
   }
 
+  /**
+   * A failure of {@code kind} with {@code message} as another process told it (a cluster node answering a write
+   * forwarded to it): the same kind and words as the original.
+   */
+  public static ResultException of(Kind kind, String message) {
+    return new ResultException(kind, message, null);
+  }
+
   public static ResultException notFound(String id) {
     return new ResultException(Kind.NOT_FOUND, "The managedTenantOperationResult '" + id + "' does not exist.", null);
   }

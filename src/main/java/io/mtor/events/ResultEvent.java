@@ -20,9 +20,11 @@ import java.util.Objects;
  *                         {@code ETag} (a weak tag, {@code W/"…"}), usable in {@code If-Match}
  * @param resource         the entity as GET returns it (after an update; before a delete), without the
  *                         {@code @odata.context} and {@code @odata.etag} annotations (the tag is {@code etag})
+ * @param sequence         in cluster mode, the change's index in the replicated log (the same on every node, rising
+ *                         in the order changes were applied); {@code null} (absent from the JSON) in single-node mode
  */
 public record ResultEvent(String eventId, String eventType, String occurredDateTime, String requestId,
-                          String clientRequestId, JsonObject actor, String etag, JsonObject resource) {
+                          String clientRequestId, JsonObject actor, String etag, JsonObject resource, Long sequence) {
 
   private static final byte[] RESOURCE = ",\"resource\":".getBytes(StandardCharsets.UTF_8);
 
@@ -30,6 +32,12 @@ public record ResultEvent(String eventId, String eventType, String occurredDateT
     Objects.requireNonNull(eventId, "eventId");
     Objects.requireNonNull(eventType, "eventType");
     Objects.requireNonNull(resource, "resource");
+  }
+
+  /** An event without a sequence number (single-node mode). */
+  public ResultEvent(String eventId, String eventType, String occurredDateTime, String requestId,
+                     String clientRequestId, JsonObject actor, String etag, JsonObject resource) {
+    this(eventId, eventType, occurredDateTime, requestId, clientRequestId, actor, etag, resource, null);
   }
 
   public JsonObject toJson() {
@@ -51,8 +59,11 @@ public record ResultEvent(String eventId, String eventType, String occurredDateT
   }
 
   private JsonObject withoutResource() {
-    return new JsonObject()
-      .put("eventId", eventId)
+    JsonObject json = new JsonObject().put("eventId", eventId);
+    if (sequence != null) {
+      json.put("sequence", sequence);
+    }
+    return json
       .put("eventType", eventType)
       .put("occurredDateTime", occurredDateTime)
       .put("requestId", requestId)
@@ -64,6 +75,6 @@ public record ResultEvent(String eventId, String eventType, String occurredDateT
   public static ResultEvent fromJson(JsonObject json) {
     return new ResultEvent(json.getString("eventId"), json.getString("eventType"),
       json.getString("occurredDateTime"), json.getString("requestId"), json.getString("clientRequestId"),
-      json.getJsonObject("actor"), json.getString("etag"), json.getJsonObject("resource"));
+      json.getJsonObject("actor"), json.getString("etag"), json.getJsonObject("resource"), json.getLong("sequence"));
   }
 }

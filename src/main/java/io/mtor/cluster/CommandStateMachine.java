@@ -1,0 +1,210 @@
+package io.mtor.cluster;
+
+import io.mtor.app.Command;
+import io.mtor.app.ResultsApplication;
+import io.mtor.app.Stored;
+import io.mtor.domain.ResultException;
+import io.vertx.core.json.JsonObject;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The replicated state machine: each committed log entry is a {@link Command} as JSON (or the cluster's keys), applied
+ * in log order, on Ratis's one applying thread, through the application service's own {@code apply}, with the log
+ * index as the event's sequence number. Its answer (the record, or the command's failure) goes back to the node that
+ * proposed it as the entry's reply.
+ *
+ * <p>The store is the state; it persists itself. The state machine reports the index it last applied (noted in
+ * {@link AppliedIndex}) as its "snapshot", so that Ratis resumes the log after it at a restart. That snapshot has no
+ * files: it cannot be installed on another node, so the log is never compacted (no {@link #takeSnapshot}); a node
+ * that was down catches up from the log.
+ */
+final class CommandStateMachine extends BaseStateMachine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CommandStateMachine.class);
+
+  private final Path dataDir;
+  private final boolean devKey;
+  private final CompletableFuture<ResultsApplication> application = new CompletableFuture<>();
+  /** Those waiting for an index to be applied, by that index. */
+  private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiting = new ConcurrentSkipListMap<>();
+  private final AtomicLong leaderChanges = new AtomicLong();
+  private AppliedIndex noted;
+  /** The first entry after a restart may have reached the store without its note (see {@link AppliedIndex}). */
+  private volatile boolean checkFirst = true;
+
+  CommandStateMachine(Path dataDir, boolean devKey) {
+    this.dataDir = dataDir;
+    this.devKey = devKey;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
+    super.initialize(server, groupId, storage);
+    noted = AppliedIndex.open(dataDir);
+    if (noted.index() >= 0) {
+      updateLastAppliedTermIndex(noted.term(), noted.index());
+    }
+  }
+
+  /** Lets entries be applied: until then (the service starting), the applying thread waits. */
+  void attach(ResultsApplication results) {
+    application.complete(results);
+  }
+
+  /** The index this node has applied, or -1. */
+  long appliedIndex() {
+    TermIndex applied = getLastAppliedTermIndex();
+    return applied == null ? -1 : applied.getIndex();
+  }
+
+  long leaderChanges() {
+    return leaderChanges.get();
+  }
+
+  /** Completes (on Ratis's applying thread) once {@code index} is applied here. */
+  CompletableFuture<Void> applied(long index) {
+    if (appliedIndex() >= index) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> wait = waiting.computeIfAbsent(index, i -> new CompletableFuture<>());
+    if (appliedIndex() >= index) {
+      wait.complete(null);
+    }
+    return wait;
+  }
+
+  @Override
+  public SnapshotInfo getLatestSnapshot() {
+    long index = noted == null ? -1 : noted.index();
+    if (index < 0) {
+      return null;
+    }
+    TermIndex at = TermIndex.valueOf(noted.term(), index);
+    return new SnapshotInfo() {
+      @Override
+      public TermIndex getTermIndex() {
+        return at;
+      }
+
+      @Override
+      public List<FileInfo> getFiles() {
+        return List.of();
+      }
+    };
+  }
+
+  @Override
+  public long takeSnapshot() {
+    return RaftLog.INVALID_LOG_INDEX;
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    // A linearizable read asks nothing of the state machine: once Ratis calls this, the node has applied every
+    // entry committed before the read began, and the caller reads its own store.
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long index = entry.getIndex();
+    JsonObject reply;
+    try {
+      JsonObject json = new JsonObject(entry.getStateMachineLogEntry().getLogData().toStringUtf8());
+      if (ClusterKeys.TYPE.equals(json.getString("type"))) {
+        ClusterKeys.apply(dataDir, json, devKey);
+        reply = new JsonObject().put("ok", true);
+      } else {
+        reply = apply(Command.fromJson(json), index);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(e);
+    } catch (ExecutionException e) {
+      // Closed before the service started: the entry is not applied, and not noted as applied.
+      return CompletableFuture.failedFuture(e.getCause());
+    } catch (IOException | RuntimeException e) {
+      LOG.error("Log entry {} could not be applied", index, e);
+      reply = failure(ResultException.storeUnavailable(e));
+    }
+    checkFirst = false;
+    appliedUpTo(entry.getTerm(), index);
+    return CompletableFuture.completedFuture(Message.valueOf(reply.encode()));
+  }
+
+  private JsonObject apply(Command command, long index) throws InterruptedException, ExecutionException {
+    ResultsApplication results = application.get();
+    try {
+      Stored stored = checkFirst ? results.alreadyApplied(command) : null;
+      if (stored == null) {
+        stored = results.apply(command, index);
+      }
+      return new JsonObject().put("ok", true).put("json", new String(stored.json(), StandardCharsets.UTF_8))
+        .put("replayed", stored.replayed());
+    } catch (ResultException e) {
+      return failure(e);
+    }
+  }
+
+  private static JsonObject failure(ResultException e) {
+    return new JsonObject().put("ok", false).put("kind", e.kind().name()).put("message", e.getMessage());
+  }
+
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    // Configuration and other entries of Ratis's own: applied too.
+    appliedUpTo(term, index);
+  }
+
+  private void appliedUpTo(long term, long index) {
+    updateLastAppliedTermIndex(term, index);
+    noted.note(term, index);
+    for (Map.Entry<Long, CompletableFuture<Void>> first; (first = waiting.firstEntry()) != null
+      && first.getKey() <= index; ) {
+      CompletableFuture<Void> wait = waiting.remove(first.getKey());
+      if (wait != null) {
+        wait.complete(null);
+      }
+    }
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    leaderChanges.incrementAndGet();
+    LOG.info("Leader is now {}", newLeaderId);
+  }
+
+  @Override
+  public void close() throws IOException {
+    application.completeExceptionally(new IllegalStateException("closed"));
+    if (noted != null) {
+      noted.close();
+    }
+    super.close();
+  }
+}

@@ -1,0 +1,293 @@
+package io.mtor.cluster;
+
+import io.mtor.app.Command;
+import io.mtor.app.Replication;
+import io.mtor.app.ResultsApplication;
+import io.mtor.app.Stored;
+import io.mtor.config.ClusterSettings;
+import io.mtor.domain.OperationResults;
+import io.mtor.domain.ResultException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * This node's part in the cluster: a Ratis server (its log under {@code DATA_DIR/raft}, the {@link CommandStateMachine}
+ * applying committed entries to the local store) and a Ratis client inside the node, which sends every write to the
+ * leader (wherever it is) and every read's ReadIndex request to this node's own server.
+ */
+public final class RaftReplication implements Replication {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RaftReplication.class);
+  /** One group: the service's. Its id is fixed, so that every node names the same group. */
+  private static final RaftGroupId GROUP_ID = RaftGroupId.valueOf(
+    UUID.nameUUIDFromBytes("managed-tenant-operation-results".getBytes(StandardCharsets.UTF_8)));
+  /** The folder of the Raft log and its metadata, under the data folder. */
+  public static final String RAFT_DIR = "raft";
+
+  private final Vertx vertx;
+  private final ClusterSettings settings;
+  private final RaftPeerId self;
+  private final CommandStateMachine stateMachine;
+  private final RaftServer server;
+  private final RaftClient client;
+  /** The longest a write or a read waits for the cluster (a leader, a majority) before it is answered with a 503. */
+  static final long MAX_WAIT_MILLIS = 5_000;
+  /** How long a write or a read may wait for the cluster before it is answered with a 503. */
+  private final long timeoutMillis;
+  private volatile boolean caughtUp;
+
+  private RaftReplication(Vertx vertx, ClusterSettings settings, CommandStateMachine stateMachine, RaftServer server,
+                          RaftClient client, long timeoutMillis) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.self = RaftPeerId.valueOf(settings.nodeId());
+    this.stateMachine = stateMachine;
+    this.server = server;
+    this.client = client;
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  /**
+   * Starts this node's Raft server and client (blocking: run it on a worker). Entries are applied only once
+   * {@link #attach} has handed over the application service.
+   *
+   * @param requestTimeoutMillis the service's request timeout: a write or read waiting for the cluster is answered
+   *                             with a 503 well before it
+   */
+  public static RaftReplication start(Vertx vertx, ClusterSettings settings, Path dataDir, boolean devKey,
+                                      long requestTimeoutMillis) throws IOException {
+    List<RaftPeer> peers = new ArrayList<>();
+    for (Map.Entry<String, String> peer : settings.addresses().entrySet()) {
+      peers.add(RaftPeer.newBuilder().setId(peer.getKey()).setAddress(peer.getValue()).build());
+    }
+    RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
+    Path raftDir = dataDir.resolve(RAFT_DIR);
+    Files.createDirectories(raftDir);
+
+    RaftProperties properties = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(properties, List.of(raftDir.toFile()));
+    GrpcConfigKeys.Server.setPort(properties, settings.raftPort());
+    // Reads from any node see every acknowledged write: ReadIndex, answered by the node asked, not only the leader.
+    RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setTimeout(properties, TimeDuration.valueOf(requestTimeoutMillis, TimeUnit.MILLISECONDS));
+    // The store persists itself: no snapshots (see CommandStateMachine), so the log is kept whole.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
+    // A dead leader is noticed within a second or so; Ratis's own default (150-300 ms) elects needlessly on a
+    // loaded 2-core machine whose garbage collection pauses are of that order.
+    RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+
+    CommandStateMachine stateMachine = new CommandStateMachine(dataDir, devKey);
+    RaftServer server = RaftServer.newBuilder().setGroup(group).setProperties(properties)
+      .setServerId(RaftPeerId.valueOf(settings.nodeId())).setStateMachine(stateMachine)
+      .setOption(RaftStorage.StartupOption.RECOVER).build();
+    server.start();
+
+    // Within the request timeout, and short: during an election a client gets 503 + Retry-After in seconds, not a
+    // request hanging until the new leader is there.
+    long timeout = Math.max(1000, Math.min(MAX_WAIT_MILLIS, requestTimeoutMillis - 2000));
+    RaftProperties clientProperties = new RaftProperties();
+    // A dead leader's connection fails fast; a live one answers well within a second on loopback or a LAN.
+    RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, TimeDuration.valueOf(1, TimeUnit.SECONDS));
+    RaftClient client = RaftClient.newBuilder().setProperties(clientProperties).setRaftGroup(group)
+      .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep((int) (timeout / 100),
+        TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+      .build();
+    LOG.info("Cluster node {} of {} (Raft on port {}, log in {})", settings.nodeId(), settings.addresses().keySet(),
+      settings.raftPort(), raftDir.toAbsolutePath().normalize());
+    return new RaftReplication(vertx, settings, stateMachine, server, client, timeout);
+  }
+
+  /**
+   * Completes once this node holds the cluster's shared keys (see {@link ClusterKeys}): at once if it already does,
+   * else after it has proposed a set and applied the first set the log carries. Waits as long as it takes a majority
+   * to come up.
+   */
+  public Future<Void> sharedKeys(Path dataDir) {
+    if (ClusterKeys.present(dataDir)) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    // The keys arrive when the first keys entry of the log is applied here: perhaps long before this node's own
+    // proposal (a new node replaying an old log), whose entry waits behind commands that are applied only once the
+    // service has started. So the folder is watched, not the proposal's own entry.
+    vertx.setPeriodic(100, timer -> {
+      if (ClusterKeys.present(dataDir)) {
+        vertx.cancelTimer(timer);
+        done.tryComplete();
+      }
+    });
+    proposeKeys(done);
+    return done.future();
+  }
+
+  private void proposeKeys(Promise<Void> done) {
+    client.async().send(Message.valueOf(ClusterKeys.propose().encode())).whenComplete((reply, e) -> {
+      if (done.future().isComplete() || (e == null && reply.isSuccess())) {
+        return;
+      }
+      LOG.info("Waiting for a majority of {} to share the cluster's keys ({})", settings.addresses().keySet(),
+        e != null ? e.getMessage() : reply.getException());
+      vertx.setTimer(500, t -> proposeKeys(done));
+    });
+  }
+
+  /** Hands over the application service: the state machine applies entries from now on. */
+  public void attach(ResultsApplication results) {
+    stateMachine.attach(results);
+    catchUp();
+  }
+
+  /** A linearizable read once a leader is known: when it is through, this node has applied what was committed. */
+  private void catchUp() {
+    read().whenComplete((v, e) -> {
+      if (e == null) {
+        caughtUp = true;
+        LOG.info("Caught up with the cluster at index {}", stateMachine.appliedIndex());
+      } else {
+        LOG.info("Not caught up with the cluster yet: {}", e.toString());
+        vertx.setTimer(200, t -> catchUp());
+      }
+    });
+  }
+
+  @Override
+  public Future<Stored> submit(Command command) {
+    Context context = vertx.getOrCreateContext();
+    CompletableFuture<Stored> result = client.async().send(Message.valueOf(Command.toJson(command).encode()))
+      .thenCompose(reply -> {
+        if (!reply.isSuccess()) {
+          throw new CompletionException(reply.getException());
+        }
+        JsonObject answer = new JsonObject(reply.getMessage().getContent().toStringUtf8());
+        // The leader applied it; the answer waits until this node has too (a read here must find it).
+        return stateMachine.applied(reply.getLogIndex()).thenApply(v -> answer);
+      })
+      .thenApply(RaftReplication::stored)
+      .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    return Future.fromCompletionStage(result, context).recover(e -> Future.failedFuture(failure(e)));
+  }
+
+  private static Stored stored(JsonObject answer) {
+    if (!answer.getBoolean("ok")) {
+      throw ResultException.of(ResultException.Kind.valueOf(answer.getString("kind")), answer.getString("message"));
+    }
+    byte[] json = answer.getString("json").getBytes(StandardCharsets.UTF_8);
+    return new Stored(json, OperationResults.etag(json), answer.getBoolean("replayed"));
+  }
+
+  /** The command's own failure as it is; anything else (no leader, no majority, timeout) a 503. */
+  private ResultException failure(Throwable e) {
+    Throwable cause = e;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof ResultException result) {
+      return result;
+    }
+    LOG.warn("The cluster did not take a request in time: {}", cause.toString());
+    return ResultException.unavailable("The cluster has no leader that can take this request now (an election, or "
+      + "too few nodes up); retry in a second.");
+  }
+
+  @Override
+  public Future<Void> readable() {
+    Context context = vertx.getOrCreateContext();
+    return Future.fromCompletionStage(read(), context).recover(e -> Future.failedFuture(failure(e)));
+  }
+
+  @Override
+  public void awaitReadable() {
+    try {
+      read().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ResultException.unavailable("Interrupted while catching up with the cluster.");
+    } catch (ExecutionException e) {
+      throw failure(e);
+    }
+  }
+
+  /**
+   * A ReadIndex request to this node's own server. Unordered: Ratis orders a client's ordered requests per client
+   * across servers, so an ordered read sent here after a write sent to the leader would wait forever for that write
+   * to arrive here too.
+   */
+  private CompletableFuture<Void> read() {
+    return client.async().sendReadOnlyUnordered(Message.EMPTY, self).thenAccept(reply -> {
+      if (!reply.isSuccess()) {
+        throw new CompletionException(reply.getException());
+      }
+    }).orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /** What this node knows of the cluster: id, role, leader, term, commit and applied index, whether ready. */
+  public JsonObject status() {
+    JsonObject status = new JsonObject().put("nodeId", settings.nodeId());
+    try {
+      RaftServer.Division division = server.getDivision(GROUP_ID);
+      DivisionInfo info = division.getInfo();
+      RaftPeerId leader = info.getLeaderId();
+      status.put("role", info.isLeader() ? "leader" : info.isFollower() ? "follower"
+          : info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT))
+        .put("leaderId", leader == null ? null : leader.toString())
+        .put("term", info.getCurrentTerm())
+        .put("commitIndex", division.getRaftLog().getLastCommittedIndex())
+        .put("appliedIndex", stateMachine.appliedIndex())
+        .put("leaderChanges", stateMachine.leaderChanges())
+        .put("caughtUp", caughtUp);
+      status.put("ready", caughtUp && leader != null && (info.isLeader() || info.isFollower()));
+    } catch (IOException | RuntimeException e) {
+      status.put("ready", false).put("reason", e.getMessage());
+    }
+    return status;
+  }
+
+  /** Stops the client, then the server (blocking). */
+  public void close() {
+    try {
+      client.close();
+    } catch (IOException e) {
+      LOG.warn("Closing the Raft client: {}", e.getMessage());
+    }
+    try {
+      server.close();
+    } catch (IOException e) {
+      LOG.warn("Closing the Raft server: {}", e.getMessage());
+    }
+  }
+}

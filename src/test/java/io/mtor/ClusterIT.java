@@ -1,0 +1,326 @@
+package io.mtor;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Three real nodes, each started by scripts/run with {@code CLUSTER_NODE_ID} and {@code CLUSTER_PEERS} on loopback:
+ * reads after writes across nodes, writes through followers, a nextLink continued on another node, {@code kill -9}
+ * of the leader under load (nothing acknowledged lost), the restarted node catching up, and every node's audit trail
+ * holding every change once, in log order, line for line the same.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ClusterIT {
+
+  private static final String COLLECTION = "/managedTenantOperationResults";
+
+  @TempDir
+  Path root;
+
+  private final Map<String, ServiceProcess> nodes = new LinkedHashMap<>();
+  private String peers;
+
+  @AfterEach
+  void stopAll() throws InterruptedException {
+    for (ServiceProcess node : nodes.values()) {
+      node.close();
+    }
+  }
+
+  @Test
+  void threeNodesReplicateSurviveTheLeadersDeathAndKeepIdenticalAuditTrails() throws Exception {
+    List<String> ids = List.of("n1", "n2", "n3");
+    StringBuilder peerList = new StringBuilder();
+    for (String id : ids) {
+      peerList.append(peerList.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(freePort());
+    }
+    peers = peerList.toString();
+    // A node answers only once a majority is up (it needs the cluster's shared keys): start all three at once.
+    List<CompletableFuture<ServiceProcess>> starting = new ArrayList<>();
+    for (String id : ids) {
+      starting.add(CompletableFuture.supplyAsync(() -> startNode(id)));
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      nodes.put(ids.get(i), starting.get(i).join());
+    }
+    for (String id : ids) {
+      awaitReady(id, 60);
+    }
+    ServiceProcess n1 = nodes.get("n1");
+    String token = n1.token();
+
+    // Created on one node, readable at once on the others; the token of n1's data folder works everywhere.
+    HttpResponse<String> created = send(n1, "POST", COLLECTION, TestService.body().encode(), token);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String id = new JsonObject(created.body()).getString("id");
+    for (String other : List.of("n2", "n3")) {
+      HttpResponse<String> read = send(nodes.get(other), "GET", COLLECTION + "/" + id, null, token);
+      assertThat(read.statusCode()).as(other).isEqualTo(200);
+      assertThat(read.headers().firstValue("ETag")).isEqualTo(created.headers().firstValue("ETag"));
+      assertThat(new JsonObject(read.body()).getString("createdDateTime"))
+        .isEqualTo(new JsonObject(created.body()).getString("createdDateTime"));
+    }
+
+    // A write sent to a follower is forwarded to the leader; the client sees the same answers.
+    String leader = leader();
+    String follower = ids.stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
+    HttpResponse<String> viaFollower = send(nodes.get(follower), "POST", COLLECTION, TestService.body().encode(), token);
+    assertThat(viaFollower.statusCode()).as(viaFollower.body()).isEqualTo(201);
+    String followerId = new JsonObject(viaFollower.body()).getString("id");
+    assertThat(send(nodes.get(leader), "GET", COLLECTION + "/" + followerId, null, token).statusCode()).isEqualTo(200);
+    HttpResponse<String> duplicate = send(nodes.get(follower), "POST", COLLECTION,
+      TestService.body().put("id", followerId).encode(), token);
+    assertThat(duplicate.statusCode()).as(duplicate.body()).isEqualTo(409);
+
+    // Races across nodes: the same id created through two nodes at once gives one 201 and one 409; PATCHes of one
+    // version through three nodes at once give one 200 and two 412, and every node then holds the same record.
+    String raceBody = TestService.body().put("id", "race-" + System.nanoTime()).encode();
+    List<CompletableFuture<HttpResponse<String>>> creates = List.of(
+      CompletableFuture.supplyAsync(() -> unchecked(n1, "POST", COLLECTION, raceBody, token, null)),
+      CompletableFuture.supplyAsync(() -> unchecked(nodes.get("n2"), "POST", COLLECTION, raceBody, token, null)));
+    assertThat(creates.stream().map(f -> f.join().statusCode()).sorted()).containsExactly(201, 409);
+    String etag = created.headers().firstValue("ETag").orElseThrow();
+    List<CompletableFuture<HttpResponse<String>>> patches = new ArrayList<>();
+    for (String node : ids) {
+      patches.add(CompletableFuture.supplyAsync(() -> unchecked(nodes.get(node), "PATCH", COLLECTION + "/" + id,
+        new JsonObject().put("executionInfo", "patched through " + node).encode(), token, etag)));
+    }
+    assertThat(patches.stream().map(f -> f.join().statusCode()).sorted()).containsExactly(200, 412, 412);
+    List<String> patched = new ArrayList<>();
+    for (String node : ids) {
+      patched.add(send(nodes.get(node), "GET", COLLECTION + "/" + id, null, token).body()
+        .replaceAll("http://127.0.0.1:\\d+", ""));
+    }
+    assertThat(patched.get(1)).isEqualTo(patched.get(0));
+    assertThat(patched.get(2)).isEqualTo(patched.get(0));
+
+    // A list started on one node continues on another with the same nextLink.
+    HttpResponse<String> page = send(n1, "GET", COLLECTION + "?$top=1", null, token);
+    assertThat(page.statusCode()).isEqualTo(200);
+    String nextLink = new JsonObject(page.body()).getString("@odata.nextLink");
+    assertThat(nextLink).isNotNull();
+    String onN3 = nextLink.replace(":" + n1.port + "/", ":" + nodes.get("n3").port + "/");
+    HttpResponse<String> next = nodes.get("n3").http.send(HttpRequest.newBuilder(URI.create(onN3))
+      .header("authorization", "Bearer " + token).timeout(Duration.ofSeconds(10)).GET().build(),
+      HttpResponse.BodyHandlers.ofString());
+    assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+    assertThat(new JsonObject(next.body()).getJsonArray("value")).hasSize(1);
+
+    // kill -9 the leader while clients create through all three nodes.
+    Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    acknowledged.add(id);
+    acknowledged.add(followerId);
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong killedAt = new AtomicLong();
+    AtomicLong firstWriteAfterKill = new AtomicLong();
+    List<String> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger unavailable = new java.util.concurrent.atomic.AtomicInteger();
+    List<Thread> writers = new ArrayList<>();
+    for (String writerNode : ids) {
+      Thread writer = new Thread(() -> {
+        ServiceProcess node = nodes.get(writerNode);
+        while (!stop.get() && node.process.isAlive()) {
+          try {
+            boolean afterKill = killedAt.get() > 0;
+            HttpResponse<String> answer = send(node, "POST", COLLECTION, TestService.body().encode(), token);
+            if (answer.statusCode() == 201) {
+              acknowledged.add(new JsonObject(answer.body()).getString("id"));
+              // Only a request sent after the kill shows that writes work again.
+              if (afterKill) {
+                firstWriteAfterKill.compareAndSet(0, System.nanoTime());
+              }
+            } else if (answer.statusCode() == 503 && answer.headers().firstValue("Retry-After").isPresent()) {
+              unavailable.incrementAndGet();
+            } else {
+              unexpected.add(writerNode + ": " + answer.statusCode() + " " + answer.body());
+            }
+          } catch (Exception e) {
+            // the node died under the request: expected for the leader's clients
+          }
+        }
+      });
+      writer.start();
+      writers.add(writer);
+    }
+    Thread.sleep(1500);
+    String dead = leader();
+    killedAt.set(System.nanoTime());
+    nodes.get(dead).kill();
+    List<String> survivors = ids.stream().filter(n -> !n.equals(dead)).toList();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (firstWriteAfterKill.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(firstWriteAfterKill.get()).as("a write succeeded after the leader died").isPositive();
+    System.out.printf("cluster: leader %s killed; first write acknowledged after %d ms%n", dead,
+      TimeUnit.NANOSECONDS.toMillis(firstWriteAfterKill.get() - killedAt.get()));
+    Thread.sleep(1000);
+    stop.set(true);
+    for (Thread writer : writers) {
+      writer.join(30_000);
+    }
+    assertThat(unexpected).as("answers other than 201 and 503 with Retry-After").isEmpty();
+    System.out.printf("cluster: %d creates acknowledged, %d answered 503 + Retry-After%n", acknowledged.size(),
+      unavailable.get());
+    assertThat(acknowledged).hasSizeGreaterThan(10);
+    for (String survivor : survivors) {
+      for (String ack : acknowledged) {
+        assertThat(send(nodes.get(survivor), "GET", COLLECTION + "/" + ack, null, token).statusCode())
+          .as(survivor + " " + ack).isEqualTo(200);
+      }
+    }
+
+    // The killed node comes back, catches up from the log, and serves every record.
+    nodes.put(dead, startNode(dead));
+    awaitReady(dead, 30);
+    for (String ack : acknowledged) {
+      assertThat(send(nodes.get(dead), "GET", COLLECTION + "/" + ack, null, token).statusCode()).as(ack).isEqualTo(200);
+    }
+
+    // Every node's trail: every change once, in log order, line for line the same as the others'.
+    HttpResponse<String> count = send(nodes.get("n3"), "GET", COLLECTION + "?$count=true&$top=0", null, token);
+    long records = new JsonObject(count.body()).getLong("@odata.count");
+    Map<String, List<String>> trails = new LinkedHashMap<>();
+    long trailDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (String node : ids) {
+      Path audit = root.resolve(node).resolve("audit");
+      while (AuditTrail.events(audit).size() < records && System.nanoTime() < trailDeadline) {
+        Thread.sleep(100);
+      }
+      List<JsonObject> events = AuditTrail.events(audit);
+      List<Long> sequences = events.stream().map(e -> e.getLong("sequence")).toList();
+      assertThat(sequences).as(node + " sequences").doesNotContainNull().isSorted().doesNotHaveDuplicates();
+      assertThat(AuditTrail.createdIds(audit)).as(node).doesNotHaveDuplicates().containsAll(acknowledged)
+        .hasSize((int) records);
+      trails.put(node, events.stream().map(e -> e.getLong("sequence") + " " + e.getString("eventId")).toList());
+    }
+    assertThat(trails.get("n2")).isEqualTo(trails.get("n1"));
+    assertThat(trails.get("n3")).isEqualTo(trails.get("n1"));
+
+    // Two of three down: the survivor can neither commit a write nor prove a read current; it says so with 503 and
+    // Retry-After, within seconds, never a hang.
+    nodes.get("n1").kill();
+    nodes.get("n2").kill();
+    ServiceProcess survivor = nodes.get("n3");
+    long asked = System.nanoTime();
+    HttpResponse<String> write = send(survivor, "POST", COLLECTION, TestService.body().encode(), token);
+    long writeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
+    assertThat(write.statusCode()).as(write.body()).isEqualTo(503);
+    assertThat(write.headers().firstValue("Retry-After")).isPresent();
+    assertThat(writeMillis).isLessThan(15_000);
+    HttpResponse<String> read = send(survivor, "GET", COLLECTION + "/" + id, null, token);
+    assertThat(read.statusCode()).as(read.body()).isEqualTo(503);
+    assertThat(read.headers().firstValue("Retry-After")).isPresent();
+    HttpResponse<String> ready = survivor.http.send(HttpRequest.newBuilder(URI.create(survivor.url("/health/ready")))
+      .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    System.out.printf("cluster: minority write answered %d after %d ms; ready: %d %s%n", write.statusCode(), writeMillis,
+      ready.statusCode(), ready.body());
+  }
+
+  private ServiceProcess startNode(String id) {
+    try {
+      return ServiceProcess.start(root.resolve(id), Map.of("CLUSTER_NODE_ID", id, "CLUSTER_PEERS", peers,
+        "RATE_LIMIT_PER_SECOND", "0", "LOG_FORMAT", "text"));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The leader's id, as the nodes' readiness answers name it. */
+  private String leader() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      for (ServiceProcess node : nodes.values()) {
+        if (node.process.isAlive()) {
+          JsonObject health = health(node);
+          if (health != null && health.getString("leaderId") != null) {
+            return health.getString("leaderId");
+          }
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no leader");
+  }
+
+  private void awaitReady(String id, int seconds) throws Exception {
+    ServiceProcess node = nodes.get(id);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    JsonObject health = null;
+    while (System.nanoTime() < deadline) {
+      health = health(node);
+      if (health != null && "UP".equals(health.getString("status"))) {
+        assertThat(health.getString("nodeId")).isEqualTo(id);
+        assertThat(health.getString("role")).isIn("leader", "follower");
+        assertThat(health.getLong("appliedIndex")).isNotNull();
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError(id + " not ready: " + health + "\n" + node.output());
+  }
+
+  private static JsonObject health(ServiceProcess node) {
+    try {
+      HttpResponse<String> answer = node.http.send(HttpRequest.newBuilder(URI.create(node.url("/health/ready")))
+        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      return new JsonObject(answer.body());
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static HttpResponse<String> send(ServiceProcess node, String method, String path, String body, String token)
+    throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node.url(path)))
+      .header("authorization", "Bearer " + token).timeout(Duration.ofSeconds(35));
+    if (body != null) {
+      request.header("content-type", "application/json");
+    }
+    return node.http.send(request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+      : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> unchecked(ServiceProcess node, String method, String path, String body,
+                                                String token, String ifMatch) {
+    try {
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node.url(path)))
+        .header("authorization", "Bearer " + token).header("content-type", "application/json")
+        .timeout(Duration.ofSeconds(35)).method(method, HttpRequest.BodyPublishers.ofString(body));
+      if (ifMatch != null) {
+        request.header("If-Match", ifMatch);
+      }
+      return node.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
