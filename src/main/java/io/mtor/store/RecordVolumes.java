@@ -161,9 +161,14 @@ final class RecordVolumes implements AutoCloseable {
     try {
       for (int number : numbers) {
         Path file = fileOf(dir, number);
+        boolean isNew = !Files.exists(file);
+        // A data folder from before the store grew in files has no sizings: its one file takes today's store.entries.
         long sized = Long.parseLong(sizings.getProperty(Integer.toString(number),
           Long.toString(defaultSizing(options.entries(), number))));
         opened.add(new Volume(number, file, sized, openMap(builder(options, sized), file, unclean)));
+        if (isNew) {
+          writeSizing(dir, number, sized);
+        }
       }
       RecordVolumes records = new RecordVolumes(options, disk, opened.toArray(new Volume[0]));
       records.finishMoves();
@@ -213,6 +218,17 @@ final class RecordVolumes implements AutoCloseable {
       }
     }
     return sizings;
+  }
+
+  /** Notes a file's sizing (rewritten whole under another name, then renamed over the old one). */
+  private static synchronized void writeSizing(Path dir, int number, long sized) throws IOException {
+    Properties sizings = readSizings(dir);
+    sizings.setProperty(Integer.toString(number), Long.toString(sized));
+    Path tmp = dir.resolve(SIZINGS_FILE + ".tmp");
+    try (var out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+      sizings.store(out, "entries each records file was sized for");
+    }
+    Files.move(tmp, dir.resolve(SIZINGS_FILE), StandardCopyOption.ATOMIC_MOVE);
   }
 
   private Object stripe(String id) {
@@ -473,13 +489,7 @@ final class RecordVolumes implements AutoCloseable {
       // Created under another name and renamed once whole, so that a crash never leaves a half-made volume.
       Files.deleteIfExists(tmp);
       builder(options, sized).createPersistedTo(tmp.toFile()).close();
-      Properties sizings = readSizings(dir);
-      sizings.setProperty(Integer.toString(number), Long.toString(sized));
-      Path sizingsTmp = dir.resolve(SIZINGS_FILE + ".tmp");
-      try (var out = Files.newBufferedWriter(sizingsTmp, StandardCharsets.UTF_8)) {
-        sizings.store(out, "entries each records file was sized for");
-      }
-      Files.move(sizingsTmp, dir.resolve(SIZINGS_FILE), StandardCopyOption.ATOMIC_MOVE);
+      writeSizing(dir, number, sized);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
       Volume volume = new Volume(number, file, sized, builder(options, sized).createPersistedTo(file.toFile()));
       synchronized (this) {

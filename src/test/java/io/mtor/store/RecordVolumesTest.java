@@ -203,6 +203,7 @@ class RecordVolumesTest {
       List.of()))) {
       assertThat(store.recovered()).isFalse();
       assertThat(store.records().volumes()).hasSizeGreaterThanOrEqualTo(volumes);
+      assertThat(store.records().volumes().get(0).sized).isEqualTo(100);
       assertThat(store.records().volumes().get(1).sized).isEqualTo(200);
       assertThat(store.size()).isEqualTo(1_500);
       for (int i = 0; i < 1_500; i++) {
