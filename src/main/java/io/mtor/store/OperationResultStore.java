@@ -381,6 +381,11 @@ public final class OperationResultStore implements AutoCloseable {
     return map().size();
   }
 
+  /** Records the records files made so far are sized for, together; the store adds files as it grows. */
+  public long capacity() {
+    return closed ? 0 : records.capacity();
+  }
+
   /** Number of events stored but not yet acknowledged by the audit trail. */
   public long pendingCount() {
     return closed ? 0 : outbox.pendingCount();

@@ -592,6 +592,15 @@ final class RecordVolumes implements AutoCloseable {
     return size;
   }
 
+  /** Records the files in use are sized for, together (they may hold more, in spare tiers). */
+  long capacity() {
+    long capacity = 0;
+    for (Volume volume : volumes) {
+      capacity += volume.sized;
+    }
+    return capacity;
+  }
+
   /** The volumes, oldest first: for logs, sync and tests in this package. */
   List<Volume> volumes() {
     return List.of(volumes);
