@@ -261,6 +261,64 @@ class OperationResultStoreTest {
   }
 
   /**
+   * The reserve on a real small disk (a tmpfs; needs root): creates stop with STORE_FULL while the disk still has
+   * room (no write ever meets a full disk), and resume once space returns.
+   */
+  @Test
+  void theReserveStopsCreatesBeforeARealDiskIsFullAndTheyResumeWhenSpaceReturns() throws Exception {
+    Path mount = dir.resolve("tmpfs");
+    Files.createDirectories(mount);
+    Assumptions.assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount.toString()) == 0,
+      "cannot mount a tmpfs here");
+    try {
+      byte[] value = bytes("r".repeat(600));
+      long reserve = 8L << 20;
+      StoreOptions options = new StoreOptions(mount, 1_000, 36, 640, 1_000, List.of("k"), 0, reserve);
+      int stored = 0;
+      try (OperationResultStore store = OperationResultStore.open(options)) {
+        ResultException full = null;
+        for (int i = 0; i < 200_000 && full == null; i++) {
+          try {
+            store.insert("id-" + i, value, Map.of("k", "v" + (i % 7)), "e-" + i, EVENT);
+            store.acknowledge(List.of("e-" + i));
+            stored++;
+          } catch (ResultException e) {
+            full = e;
+          }
+        }
+        assertThat(full).isNotNull();
+        assertThat(full.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
+        assertThat(stored).isGreaterThan(1_000);
+        assertThat(store.records().volumes()).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(mount.toFile().getUsableSpace()).as("the disk kept free space").isGreaterThan(reserve / 4);
+        assertThat(store.size()).isEqualTo(stored);
+        assertThat(store.pendingCount()).isZero();
+
+        assertThat(run("mount", "-o", "remount,size=96m", mount.toString())).isZero();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.get("after-space-returned") == null) {
+          try {
+            store.insert("after-space-returned", value, Map.of("k", "v1"), "e-after", EVENT);
+          } catch (ResultException e) {
+            assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
+            assertThat(System.nanoTime()).as("writes resume once space returns").isLessThan(deadline);
+            Thread.sleep(50);
+          }
+        }
+        for (int i = 0; i < 3_000; i++) {
+          store.insert("more-" + i, value, Map.of("k", "v1"), "e-more-" + i, EVENT);
+          store.acknowledge(List.of("e-more-" + i));
+        }
+      }
+      try (OperationResultStore reopened = OperationResultStore.open(options)) {
+        assertThat(reopened.size()).isEqualTo(stored + 1 + 3_000);
+      }
+    } finally {
+      run("umount", mount.toString());
+    }
+  }
+
+  /**
    * The reserve: a create or an update on a disk with less free space than {@code minFreeDiskBytes} answers
    * STORE_FULL with nothing written (record, event, index entry); reads and deletes go on.
    */
