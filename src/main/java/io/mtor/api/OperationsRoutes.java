@@ -91,8 +91,8 @@ final class OperationsRoutes {
 
   private static void gauges(MeterRegistry registry, ResultsService service, ServiceConfig config) {
     Gauge.builder("mtor.store.records", service, ResultsService::size).description("Records in the store").register(registry);
-    Gauge.builder("mtor.store.capacity.records", config, c -> c.store().entries())
-      .description("Records the store file was sized for").register(registry);
+    Gauge.builder("mtor.store.capacity.records", service, ResultsService::capacity)
+      .description("Records the store's files made so far are sized for (it adds files as it grows)").register(registry);
     Gauge.builder("mtor.store.mapped.bytes", config, c -> mappedBytes(c.store().dataDir()))
       .description("Bytes of the memory-mapped store files (records, outbox, indexes)").baseUnit("bytes").register(registry);
     Gauge.builder("mtor.list.queries.running", service, ResultsService::runningQueries)

@@ -289,6 +289,11 @@ public final class ResultsService {
     return store.size();
   }
 
+  /** Records the store's files made so far are sized for. */
+  public long capacity() {
+    return store.capacity();
+  }
+
   /** List queries reading the store now. */
   public int runningQueries() {
     return scans == null ? 0 : scans.running();

@@ -138,6 +138,7 @@ public record ServiceConfig(HttpSettings http, ListSettings list, StoreSettings 
 
   public StoreOptions storeOptions() {
     return new StoreOptions(store.dataDir(), store.entries(), AVERAGE_KEY_BYTES, store.averageValueBytes(),
-      audit.enabled() ? audit.outboxEntries() : 0, OperationResults.INDEXED, store.diskBudgetBytes());
+      audit.enabled() ? audit.outboxEntries() : 0, OperationResults.INDEXED, store.diskBudgetBytes(),
+      store.minFreeDiskBytes());
   }
 }

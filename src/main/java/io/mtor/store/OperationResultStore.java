@@ -15,24 +15,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
 import java.util.LinkedHashSet;
-import java.util.Queue;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Map;
 import java.util.function.BiConsumer;
-import java.util.function.Supplier;
 
 /**
  * Owns the process's Chronicle Maps: the managedTenantOperationResults, keyed by id, whose values are the
- * entities' UTF-8 JSON exactly as GET returns them (without {@code @odata.context}); and the outbox of
- * events not yet in the audit trail.
+ * entities' UTF-8 JSON exactly as GET returns them (without {@code @odata.context}), in a series of files that
+ * grows with the data ({@link RecordVolumes}); the outbox of events not yet in the audit trail ({@link Outbox});
+ * and the secondary indexes. This class owns the files' life: the folder lock, the marker of an unclean exit,
+ * recovery, the order of writes across the maps, and the free-space reserve ({@link DiskSpace}).
  *
  * <p>Writes go to memory-mapped pages, so a write that returned survives the death of the process
  * ({@code kill -9}); the kernel writes the pages back. An unclean exit is detected with a marker file that
@@ -52,7 +47,7 @@ import java.util.function.Supplier;
 public final class OperationResultStore implements AutoCloseable {
 
   /** The map files' names carry their format version, so that a future format can live beside them. */
-  public static final String MAP_FILE = "results-v1.dat";
+  public static final String MAP_FILE = RecordVolumes.FIRST_FILE;
   public static final String OUTBOX_FILE = "outbox-v1.dat";
   /** The Chronicle Map of the secondary indexes before the ordered index replaced it; removed at open. */
   static final String OLD_INDEX_FILE = "index-v1.dat";
@@ -69,52 +64,32 @@ public final class OperationResultStore implements AutoCloseable {
     }
   }
 
-  private final ChronicleMap<String, byte[]> map;
-  private final ChronicleMap<String, byte[]> outbox;
+  private final RecordVolumes records;
+  private final Outbox outbox;
+  private final DiskSpace disk;
   private final OrderedIndex index;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final Path openMarker;
   private final boolean recovered;
   private final StoreOptions options;
-  private final AtomicLong sequence;
-  /**
-   * The outbox's events in the order they were written, with their times, so that the oldest one waiting is known
-   * without reading the whole outbox: the first whose event is still there. Entries leave from the front as
-   * acknowledgements arrive (the audit trail confirms in order, mostly); entries of events acknowledged or dropped
-   * behind a front that waits are swept out whenever they outnumber the outbox, so the queue stays within about
-   * twice its size.
-   */
-  private final Queue<Written> written = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger writtenSize = new AtomicInteger();
   private volatile boolean closed;
 
-  private record Written(String eventId, long atMillis) {
-  }
-
-  /** How often (in tracked events) {@link #written} may be swept. */
-  private static final int SWEEP_EVERY = 1024;
   /** Records reconciled per index transaction when many are. */
   private static final int RECONCILE_BATCH = 1000;
 
-  private OperationResultStore(ChronicleMap<String, byte[]> map, ChronicleMap<String, byte[]> outbox,
+  private OperationResultStore(RecordVolumes records, Outbox outbox, DiskSpace disk,
                                OrderedIndex index, FileChannel lockChannel, FileLock lock, Path openMarker,
                                boolean recovered, StoreOptions options) {
-    this.map = map;
+    this.records = records;
     this.outbox = outbox;
+    this.disk = disk;
     this.index = index;
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.openMarker = openMarker;
     this.recovered = recovered;
     this.options = options;
-    List<PendingEvent> pending = new ArrayList<>();
-    if (outbox != null) {
-      outbox.forEach((eventId, bytes) -> pending.add(PendingEvent.decode(eventId, bytes)));
-    }
-    pending.sort(Comparator.comparingLong(PendingEvent::sequence));
-    pending.forEach(this::track);
-    this.sequence = new AtomicLong(pending.isEmpty() ? 0 : pending.get(pending.size() - 1).sequence());
   }
 
   /**
@@ -127,9 +102,7 @@ public final class OperationResultStore implements AutoCloseable {
   public static OperationResultStore open(StoreOptions options) {
     Path dir = options.dataDir();
     FileChannel lockChannel = null;
-    ChronicleMap<String, byte[]> map = null;
-    ChronicleMap<String, byte[]> outbox = null;
-    OrderedIndex index = null;
+    List<AutoCloseable> opened = new ArrayList<>();
     try {
       Files.createDirectories(dir);
       lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -143,7 +116,6 @@ public final class OperationResultStore implements AutoCloseable {
         throw new IllegalStateException("Data folder " + dir.toAbsolutePath()
           + " is in use by another process (or another store in this one)");
       }
-      Path file = dir.resolve(MAP_FILE);
       Path marker = dir.resolve(OPEN_MARKER);
       boolean unclean = Files.exists(marker);
       // The marker goes down before the maps are touched, so that a crash at any later point is seen as one.
@@ -151,51 +123,53 @@ public final class OperationResultStore implements AutoCloseable {
       if (unclean) {
         LOG.warn("Store in {} was not closed cleanly by the previous process: recovering it", dir);
       }
-      map = openMap(ChronicleMapBuilder.of(String.class, byte[].class)
-        .name("managedTenantOperationResults")
-        .entries(options.entries())
-        .averageKeySize(options.averageKeyBytes())
-        .averageValueSize(options.averageValueBytes())
-        .maxBloatFactor(options.growthFactor()), file, unclean);
-      outbox = options.outboxEntries() == 0 ? null
+      DiskSpace disk = new DiskSpace(dir, options.minFreeDiskBytes());
+      RecordVolumes records = RecordVolumes.open(options, disk, unclean);
+      opened.add(records);
+      ChronicleMap<String, byte[]> outboxMap = options.outboxEntries() == 0 ? null
         : openMap(ChronicleMapBuilder.of(String.class, byte[].class)
         .name("outbox")
         .entries(options.outboxEntries())
         .averageKeySize(36)
         .averageValueSize(PendingEvent.averageSize(options.averageValueBytes())), dir.resolve(OUTBOX_FILE), unclean);
-      index = OrderedIndex.open(dir, options.indexedProperties());
-      LOG.info("Store {} open: {} records, sized for {} entries of ~{} B ({} MiB reserved on disk); "
-          + "{} events awaiting the audit trail (outbox sized for {}){}", file, map.longSize(), options.entries(),
-        options.averageValueBytes(), Files.size(file) >> 20, outbox == null ? 0 : outbox.longSize(), options.outboxEntries(),
-        unclean ? "; recovered after an unclean exit" : "");
-      OperationResultStore store = new OperationResultStore(map, outbox, index, lockChannel, lock, marker, unclean,
-        options);
+      Outbox outbox = new Outbox(outboxMap);
+      opened.add(outbox);
+      OrderedIndex index = OrderedIndex.open(dir, options.indexedProperties());
+      opened.add(index);
+      long records0 = records.size();
+      List<RecordVolumes.Volume> volumes = records.volumes();
+      LOG.info("Store {} open: {} records in {} files ({} MiB on disk; the newest, {}, sized for {} entries of ~{} B); "
+          + "{} MiB free (reserve {} MiB, budget {}); {} events awaiting the audit trail (outbox sized for {}){}", dir,
+        records0, volumes.size(), records.bytesOnDisk() >> 20, volumes.get(volumes.size() - 1).file.getFileName(),
+        volumes.get(volumes.size() - 1).sized, options.averageValueBytes(), disk.usableBytes() >> 20,
+        options.minFreeDiskBytes() >> 20, options.diskBudgetBytes() == 0 ? "none" : (options.diskBudgetBytes() >> 20) + " MiB",
+        outbox.pendingCount(), options.outboxEntries(), unclean ? "; recovered after an unclean exit" : "");
+      OperationResultStore store = new OperationResultStore(records, outbox, disk, index, lockChannel, lock, marker,
+        unclean, options);
       store.recoverIndex(unclean);
-      store.dropUncommittedEvents();
+      outbox.dropUncommittedEvents(records::get);
       Files.deleteIfExists(dir.resolve(OLD_INDEX_FILE));
       return store;
     } catch (IOException e) {
-      closeAll(index, outbox, map, lockChannel);
+      closeAll(opened);
+      closeQuietly(lockChannel);
       throw new UncheckedIOException("Cannot open the store in " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      closeAll(index, outbox, map, lockChannel);
+      closeAll(opened);
+      closeQuietly(lockChannel);
       throw e;
     }
   }
 
-  /** What an {@link #open} that failed half-way had opened, closed. */
-  private static void closeAll(OrderedIndex index, ChronicleMap<String, byte[]> outbox,
-                               ChronicleMap<String, byte[]> map, FileChannel lockChannel) {
-    if (index != null) {
-      index.close();
+  /** Closes what an open that failed half-way had opened, newest first. */
+  private static void closeAll(List<AutoCloseable> opened) {
+    for (int i = opened.size() - 1; i >= 0; i--) {
+      try {
+        opened.get(i).close();
+      } catch (Exception e) {
+        LOG.warn("Could not close {} after a failed open: {}", opened.get(i), e.toString());
+      }
     }
-    if (outbox != null) {
-      outbox.close();
-    }
-    if (map != null) {
-      map.close();
-    }
-    closeQuietly(lockChannel);
   }
 
   /**
@@ -208,19 +182,18 @@ public final class OperationResultStore implements AutoCloseable {
   private void recoverIndex(boolean unclean) {
     long started = System.nanoTime();
     if (!index.built()) {
-      LOG.info("Building the ordered index of {} records", map.longSize());
+      LOG.info("Building the ordered index of {} records", records.size());
       reconcileEverything();
       index.markBuilt();
-      LOG.info("Ordered index built for {} records in {} ms", map.longSize(), (System.nanoTime() - started) / 1_000_000);
-    } else if (unclean && outbox != null) {
-      Set<String> keys = new LinkedHashSet<>();
-      outbox.forEach((eventId, bytes) -> keys.add(PendingEvent.decode(eventId, bytes).recordId()));
-      index.reconcileAll(keys, map::get, RECONCILE_BATCH);
+      LOG.info("Ordered index built for {} records in {} ms", records.size(), (System.nanoTime() - started) / 1_000_000);
+    } else if (unclean && outbox.map() != null) {
+      Set<String> keys = new LinkedHashSet<>(outbox.recordIds());
+      index.reconcileAll(keys, records::get, RECONCILE_BATCH);
       LOG.info("Reconciled the index of {} records named by outbox events in {} ms", keys.size(),
         (System.nanoTime() - started) / 1_000_000);
     } else if (unclean) {
       reconcileEverything();
-      LOG.info("Reconciled the index of every record ({}; no outbox to narrow it) in {} ms", map.longSize(),
+      LOG.info("Reconciled the index of every record ({}; no outbox to narrow it) in {} ms", records.size(),
         (System.nanoTime() - started) / 1_000_000);
     }
   }
@@ -228,11 +201,11 @@ public final class OperationResultStore implements AutoCloseable {
   /** Reconciles every record and every key the index holds (records gone since). */
   private void reconcileEverything() {
     List<String> keys = new ArrayList<>();
-    map.forEachEntry(entry -> keys.add(entry.key().get()));
-    index.reconcileAll(keys, map::get, RECONCILE_BATCH);
+    records.forEach((key, record) -> keys.add(key));
+    index.reconcileAll(keys, records::get, RECONCILE_BATCH);
     List<String> stale = index.keys();
-    stale.removeIf(map::containsKey);
-    index.reconcileAll(stale, map::get, RECONCILE_BATCH);
+    stale.removeIf(key -> records.get(key) != null);
+    index.reconcileAll(stale, records::get, RECONCILE_BATCH);
   }
 
   private static ChronicleMap<String, byte[]> openMap(ChronicleMapBuilder<String, byte[]> builder, Path file,
@@ -241,32 +214,6 @@ public final class OperationResultStore implements AutoCloseable {
     return unclean && Files.exists(file)
       ? builder.recoverPersistedTo(file.toFile(), true)
       : builder.createPersistedTo(file.toFile());
-  }
-
-  /**
-   * An outbox entry whose record write never happened (the process died between the two writes) describes
-   * a change that was not made and not acknowledged: drop it. Only the newest entry of a record can be in
-   * that state, since a record's writes follow one another.
-   */
-  private void dropUncommittedEvents() {
-    if (outbox == null) {
-      return;
-    }
-    Map<String, PendingEvent> newestByRecord = new HashMap<>();
-    outbox.forEach((eventId, bytes) -> {
-      PendingEvent event = PendingEvent.decode(eventId, bytes);
-      newestByRecord.merge(event.recordId(), event, (a, b) -> a.sequence() > b.sequence() ? a : b);
-    });
-    int dropped = 0;
-    for (PendingEvent event : newestByRecord.values()) {
-      if (PendingEvent.hash(map.get(event.recordId())) != event.recordHash()) {
-        outbox.remove(event.eventId());
-        dropped++;
-      }
-    }
-    if (dropped > 0) {
-      LOG.warn("Dropped {} outbox events whose writes the previous process did not finish", dropped);
-    }
   }
 
   public boolean isOpen() {
@@ -281,12 +228,14 @@ public final class OperationResultStore implements AutoCloseable {
     if (closed) {
       return;
     }
+    records.sync();
     index.sync();
-    for (ChronicleMap<String, byte[]> m : outbox == null ? List.of(map) : List.of(map, outbox)) {
-      try (FileChannel channel = FileChannel.open(m.file().toPath(), StandardOpenOption.WRITE)) {
+    ChronicleMap<String, byte[]> outboxMap = outbox.map();
+    if (outboxMap != null) {
+      try (FileChannel channel = FileChannel.open(outboxMap.file().toPath(), StandardOpenOption.WRITE)) {
         channel.force(false);
       } catch (IOException e) {
-        LOG.warn("Could not sync {}: {}", m.file(), e.getMessage());
+        LOG.warn("Could not sync {}: {}", outboxMap.file(), e.getMessage());
       }
     }
   }
@@ -300,29 +249,30 @@ public final class OperationResultStore implements AutoCloseable {
    * Stores {@code entity} under {@code id} unless the id is taken, with its event in the outbox. Atomic: of
    * concurrent inserts of one id, exactly one succeeds, and only its event stays in the outbox.
    *
-   * @throws ResultException {@code CONFLICT} if the id exists, {@code STORE_FULL} if the map has no room,
-   *                         {@code AUDIT_BACKLOG_FULL} if the outbox has no room
+   * @throws ResultException {@code CONFLICT} if the id exists, {@code STORE_FULL} if the store has no room or the
+   *                         disk is below its reserve (nothing written), {@code AUDIT_BACKLOG_FULL} if the outbox has
+   *                         no room
    */
   public void insert(String id, byte[] entity, Map<String, String> indexed, String eventId, byte[] event) {
-    ChronicleMap<String, byte[]> records = map();
+    RecordVolumes records = writableRecords();
     byte[] previous;
     Map<String, String> points = points(indexed);
     Map<String, String> added = Map.of();
     try {
-      putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
-        PendingEvent.hash(entity), event));
+      outbox.put(eventId, id, entity, event);
       // Before the record: a crash leaves an extra candidate (checked and dropped by readers), never a miss.
       added = index.addPoints(id, points);
       previous = records.putIfAbsent(id, entity);
     } catch (ResultException e) {
+      unpointQuietly(id, added);
       throw e;
     } catch (RuntimeException e) {
-      forgetQuietly(eventId);
+      outbox.forgetQuietly(eventId);
       unpointQuietly(id, added);
       throw full(entity, e);
     }
     if (previous != null) {
-      forget(eventId);
+      outbox.forget(eventId);
       index.removePoints(id, added);
       throw ResultException.conflict(id);
     }
@@ -346,7 +296,7 @@ public final class OperationResultStore implements AutoCloseable {
    */
   private void reconcile(String id, byte[] entity) {
     try {
-      index.reconcile(id, map::get);
+      index.reconcile(id, records::get);
     } catch (RuntimeException e) {
       throw full(entity, e);
     }
@@ -359,14 +309,6 @@ public final class OperationResultStore implements AutoCloseable {
   private static ResultException full(byte[] entity, RuntimeException e) {
     LOG.error("Store rejected a write of {} bytes: {}", entity.length, e.toString());
     return ResultException.storeFull(e);
-  }
-
-  private void forgetQuietly(String eventId) {
-    try {
-      forget(eventId);
-    } catch (RuntimeException ignored) {
-      // the outbox is as full as the rest; a stale entry is dropped at the next open (its record is absent)
-    }
   }
 
   private void unpointQuietly(String id, Map<String, String> added) {
@@ -382,24 +324,24 @@ public final class OperationResultStore implements AutoCloseable {
    * the outbox and its index entries moved.
    *
    * @return false if the record changed or went away meanwhile (nothing was written)
-   * @throws ResultException {@code STORE_FULL} or {@code AUDIT_BACKLOG_FULL}
+   * @throws ResultException {@code STORE_FULL} (also when the disk is below its reserve: nothing written) or
+   *                         {@code AUDIT_BACKLOG_FULL}
    */
   public boolean replace(String id, byte[] expected, byte[] entity, Map<String, String> oldIndexed,
                          Map<String, String> newIndexed, String eventId, byte[] event) {
-    ChronicleMap<String, byte[]> records = map();
+    RecordVolumes records = writableRecords();
     boolean replaced;
     try {
-      putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
-        PendingEvent.hash(entity), event));
+      outbox.put(eventId, id, entity, event);
       replaced = records.replace(id, expected, entity);
     } catch (ResultException e) {
       throw e;
     } catch (RuntimeException e) {
-      forgetQuietly(eventId);
+      outbox.forgetQuietly(eventId);
       throw full(entity, e);
     }
     if (!replaced) {
-      forget(eventId);
+      outbox.forget(eventId);
       return false;
     }
     reconcile(id, entity);
@@ -412,11 +354,10 @@ public final class OperationResultStore implements AutoCloseable {
    * @return false if the record changed or went away meanwhile (nothing was removed)
    */
   public boolean remove(String id, byte[] expected, Map<String, String> indexed, String eventId, byte[] event) {
-    ChronicleMap<String, byte[]> records = map();
-    putEvent(() -> new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), id,
-      PendingEvent.ABSENT, event));
+    RecordVolumes records = map();
+    outbox.put(eventId, id, null, event);
     if (!records.remove(id, expected)) {
-      forget(eventId);
+      outbox.forget(eventId);
       return false;
     }
     reconcile(id, expected);
@@ -451,38 +392,23 @@ public final class OperationResultStore implements AutoCloseable {
     map().forEach(consumer);
   }
 
-  private void putEvent(Supplier<PendingEvent> pending) {
-    if (outbox == null) {
-      return;
-    }
-    PendingEvent event = pending.get();
-    try {
-      outbox.put(event.eventId(), event.encode());
-      track(event);
-    } catch (RuntimeException e) {
-      LOG.error("Outbox full: {} events await the audit trail ({})", outbox.longSize(), e.toString());
-      throw ResultException.auditBacklogFull(e);
-    }
-  }
-
-  private void forget(String eventId) {
-    if (outbox != null) {
-      outbox.remove(eventId);
-    }
-  }
-
   /** The stored entity's JSON, or {@code null} if there is none. */
   public byte[] get(String id) {
     return map().get(id);
   }
 
   public long size() {
-    return map().longSize();
+    return map().size();
+  }
+
+  /** Records the records files made so far are sized for, together; the store adds files as it grows. */
+  public long capacity() {
+    return closed ? 0 : records.capacity();
   }
 
   /** Number of events stored but not yet acknowledged by the audit trail. */
   public long pendingCount() {
-    return outbox == null || closed ? 0 : outbox.longSize();
+    return closed ? 0 : outbox.pendingCount();
   }
 
   /**
@@ -490,29 +416,14 @@ public final class OperationResultStore implements AutoCloseable {
    * at most {@code max} of them.
    */
   public List<PendingEvent> pendingEvents(long writtenBeforeMillis, int max) {
-    List<PendingEvent> events = new ArrayList<>();
     map();
-    if (outbox == null) {
-      return events;
-    }
-    outbox.forEach((eventId, bytes) -> {
-      PendingEvent event = PendingEvent.decode(eventId, bytes);
-      if (event.writtenAtMillis() <= writtenBeforeMillis) {
-        events.add(event);
-      }
-    });
-    events.sort(Comparator.comparingLong(PendingEvent::sequence));
-    return events.size() > max ? new ArrayList<>(events.subList(0, max)) : events;
+    return outbox.pendingEvents(writtenBeforeMillis, max);
   }
 
   /** The audit trail has these events: forget them. */
   public void acknowledge(Iterable<String> eventIds) {
-    if (closed) {
-      return;
-    }
-    eventIds.forEach(this::forget);
-    if (outbox != null) {
-      dropAcknowledged();
+    if (!closed) {
+      outbox.acknowledge(eventIds);
     }
   }
 
@@ -521,59 +432,41 @@ public final class OperationResultStore implements AutoCloseable {
    * waits. Cheap: it reads the outbox only for the events acknowledged since the last call.
    */
   public long oldestPendingMillis() {
-    if (outbox == null || closed) {
-      return -1;
-    }
-    dropAcknowledged();
-    Written oldest = written.peek();
-    return oldest == null ? -1 : oldest.atMillis();
-  }
-
-  private void track(PendingEvent event) {
-    written.add(new Written(event.eventId(), event.writtenAtMillis()));
-    int size = writtenSize.incrementAndGet();
-    if (size % SWEEP_EVERY == 0 && size > 2 * outbox.longSize() + SWEEP_EVERY) {
-      sweep();
-    }
-  }
-
-  /**
-   * Drops the front entries of {@link #written} whose events are no longer in the outbox. Under the store's lock
-   * (as {@link #close}): two callers could otherwise both see the same front entry gone and remove two.
-   */
-  private synchronized void dropAcknowledged() {
-    Written first;
-    while (!closed && (first = written.peek()) != null && !outbox.containsKey(first.eventId())) {
-      written.poll();
-      writtenSize.decrementAndGet();
-    }
-  }
-
-  /** Drops every entry of {@link #written} whose event is no longer in the outbox. */
-  private synchronized void sweep() {
-    for (Iterator<Written> entries = written.iterator(); !closed && entries.hasNext(); ) {
-      if (!outbox.containsKey(entries.next().eventId())) {
-        entries.remove();
-        writtenSize.decrementAndGet();
-      }
-    }
+    return closed ? -1 : outbox.oldestPendingMillis();
   }
 
   /** Entries kept to know the oldest pending event, for tests in this package. */
   int trackedEvents() {
-    return writtenSize.get();
+    return outbox.trackedEvents();
   }
 
-  /** The map itself, for tests in this package that need to reach below the store's contract. */
+  /** The newest records map, for tests in this package that need to reach below the store's contract. */
   ChronicleMap<String, byte[]> chronicleMap() {
-    return map;
+    return records.newestMap();
   }
 
-  private ChronicleMap<String, byte[]> map() {
+  /** The records, for tests in this package. */
+  RecordVolumes records() {
+    return records;
+  }
+
+  private RecordVolumes map() {
     if (closed) {
       throw ResultException.storeUnavailable(null);
     }
-    return map;
+    return records;
+  }
+
+  /**
+   * The records, for a create or an update: refused with STORE_FULL, before anything is written, while the disk has
+   * less free space than the reserve (a sample at most 100 ms old: a volatile read on the hot path).
+   */
+  private RecordVolumes writableRecords() {
+    RecordVolumes open = map();
+    if (disk.belowReserve()) {
+      throw ResultException.storeFull(null);
+    }
+    return open;
   }
 
   /** Closes the maps, then removes the open marker so that the next start knows the exit was clean. */
@@ -583,11 +476,9 @@ public final class OperationResultStore implements AutoCloseable {
       return;
     }
     closed = true;
-    if (outbox != null) {
-      outbox.close();
-    }
+    outbox.close();
     index.close();
-    map.close();
+    records.close();
     try {
       Files.deleteIfExists(openMarker);
       lock.release();

@@ -143,9 +143,11 @@ class OperationResultStoreTest {
   }
 
   @Test
-  void aFullStoreRefusesWritesWithStoreFullAndKeepsWhatItHas() {
+  void aStoreAtItsDiskBudgetRefusesWritesWithStoreFullAndKeepsWhatItHas() {
     List<String> stored = new ArrayList<>();
-    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0, List.of()))) {
+    long budget = 3L << 20;
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0, List.of(),
+      budget))) {
       byte[] value = bytes("x".repeat(256));
       ResultException full = null;
       for (int i = 0; i < 100_000 && full == null; i++) {
@@ -162,8 +164,10 @@ class OperationResultStoreTest {
       for (String id : stored) {
         assertThat(store.get(id)).isEqualTo(value);
       }
+      assertThat(store.records().bytesOnDisk()).isLessThanOrEqualTo(budget);
     }
-    try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0, List.of()))) {
+    try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(dir, 100, 36, 256, 0, List.of(),
+      budget))) {
       assertThat(reopened.size()).isEqualTo(stored.size());
     }
   }
@@ -176,6 +180,7 @@ class OperationResultStoreTest {
         store.insert("id-" + i, value, Map.of(), null, null);
       }
       assertThat(store.size()).isEqualTo(3_000);
+      assertThat(store.records().volumes()).hasSizeGreaterThanOrEqualTo(2);
       store.sync();
     }
     Path tight = dir.resolve("tight");
@@ -224,16 +229,127 @@ class OperationResultStoreTest {
         assertThat(store.get("id-" + (stored - 1))).isEqualTo(value);
         assertThat(store.size()).isEqualTo(stored);
 
+        assertThat(store.pendingCount()).isZero();
+
         assertThat(run("mount", "-o", "remount,size=64m", mount.toString())).isZero();
-        store.insert("after-space-returned", value, Map.of("k", "v1"), "e-after", EVENT);
+        // A records file refused for want of space is tried again at most once a second, on the thread that makes them.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.get("after-space-returned") == null) {
+          try {
+            store.insert("after-space-returned", value, Map.of("k", "v1"), "e-after", EVENT);
+          } catch (ResultException e) {
+            assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
+            assertThat(System.nanoTime()).as("writes resume once space returns").isLessThan(deadline);
+            Thread.sleep(50);
+          }
+        }
         assertThat(store.get("after-space-returned")).isEqualTo(value);
+        for (int i = 0; i < 2_000; i++) {
+          store.insert("more-" + i, value, Map.of("k", "v1"), "e-more-" + i, EVENT);
+          store.acknowledge(List.of("e-more-" + i));
+        }
       }
       try (OperationResultStore reopened = OperationResultStore.open(new StoreOptions(mount, 5_000, 36, 640, 1_000,
         List.of("k"), 100L << 20))) {
-        assertThat(reopened.size()).isEqualTo(stored + 1);
+        assertThat(reopened.size()).isEqualTo(stored + 1 + 2_000);
+        assertThat(reopened.get("id-0")).isEqualTo(value);
       }
     } finally {
       run("umount", mount.toString());
+    }
+  }
+
+  /**
+   * The reserve on a real small disk (a tmpfs; needs root): creates stop with STORE_FULL while the disk still has
+   * room (no write ever meets a full disk), and resume once space returns.
+   */
+  @Test
+  void theReserveStopsCreatesBeforeARealDiskIsFullAndTheyResumeWhenSpaceReturns() throws Exception {
+    Path mount = dir.resolve("tmpfs");
+    Files.createDirectories(mount);
+    Assumptions.assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount.toString()) == 0,
+      "cannot mount a tmpfs here");
+    try {
+      byte[] value = bytes("r".repeat(600));
+      long reserve = 8L << 20;
+      StoreOptions options = new StoreOptions(mount, 1_000, 36, 640, 1_000, List.of("k"), 0, reserve);
+      int stored = 0;
+      try (OperationResultStore store = OperationResultStore.open(options)) {
+        ResultException full = null;
+        for (int i = 0; i < 200_000 && full == null; i++) {
+          try {
+            store.insert("id-" + i, value, Map.of("k", "v" + (i % 7)), "e-" + i, EVENT);
+            store.acknowledge(List.of("e-" + i));
+            stored++;
+          } catch (ResultException e) {
+            full = e;
+          }
+        }
+        assertThat(full).isNotNull();
+        assertThat(full.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
+        assertThat(stored).isGreaterThan(1_000);
+        assertThat(store.records().volumes()).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(mount.toFile().getUsableSpace()).as("the disk kept free space").isGreaterThan(reserve / 4);
+        assertThat(store.size()).isEqualTo(stored);
+        assertThat(store.pendingCount()).isZero();
+
+        assertThat(run("mount", "-o", "remount,size=96m", mount.toString())).isZero();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.get("after-space-returned") == null) {
+          try {
+            store.insert("after-space-returned", value, Map.of("k", "v1"), "e-after", EVENT);
+          } catch (ResultException e) {
+            assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
+            assertThat(System.nanoTime()).as("writes resume once space returns").isLessThan(deadline);
+            Thread.sleep(50);
+          }
+        }
+        for (int i = 0; i < 3_000; i++) {
+          store.insert("more-" + i, value, Map.of("k", "v1"), "e-more-" + i, EVENT);
+          store.acknowledge(List.of("e-more-" + i));
+        }
+      }
+      try (OperationResultStore reopened = OperationResultStore.open(options)) {
+        assertThat(reopened.size()).isEqualTo(stored + 1 + 3_000);
+      }
+    } finally {
+      run("umount", mount.toString());
+    }
+  }
+
+  /**
+   * The reserve: a create or an update on a disk with less free space than {@code minFreeDiskBytes} answers
+   * STORE_FULL with nothing written (record, event, index entry); reads and deletes go on.
+   */
+  @Test
+  void aReserveLargerThanTheFreeSpaceRefusesWritesWithNothingWritten() {
+    byte[] value = bytes("{\"k\":\"v\"}");
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 1_000,
+      List.of("k")))) {
+      store.insert("before", value, Map.of("k", "v"), "e-before", EVENT);
+      store.acknowledge(List.of("e-before"));
+    }
+    long free = dir.toFile().getUsableSpace();
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 1_000,
+      List.of("k"), 0, free + (1L << 40)))) {
+      assertThatThrownBy(() -> store.insert("refused", value, Map.of("k", "v"), "e-refused", EVENT))
+        .isInstanceOfSatisfying(ResultException.class, e -> assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL));
+      assertThatThrownBy(() -> store.replace("before", value, bytes("{\"k\":\"w\"}"), Map.of("k", "v"),
+        Map.of("k", "w"), "e-update", EVENT))
+        .isInstanceOfSatisfying(ResultException.class, e -> assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL));
+      assertThat(store.get("refused")).isNull();
+      assertThat(store.get("before")).isEqualTo(value);
+      assertThat(store.size()).isEqualTo(1);
+      assertThat(store.pendingCount()).isZero();
+      assertThat(store.index().count("", "k", "v")).isEqualTo(1);
+      assertThat(store.index().count("", "k", "w")).isZero();
+      assertThat(store.remove("before", value, Map.of("k", "v"), "e-delete", EVENT)).isTrue();
+      assertThat(store.size()).isZero();
+    }
+    try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 1_000,
+      List.of("k"), 0, 1))) {
+      store.insert("after", value, Map.of("k", "v"), "e-after", EVENT);
+      assertThat(store.get("after")).isEqualTo(value);
     }
   }
 

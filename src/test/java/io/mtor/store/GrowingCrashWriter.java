@@ -1,0 +1,28 @@
+package io.mtor.store;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Run as a child process by {@link RecordVolumesTest}: writes records into a store whose first volume is tiny, so
+ * that it grows through several volumes, then dies with {@code halt} (as {@code kill -9} would) at once, while the
+ * next volume may be being created.
+ */
+public final class GrowingCrashWriter {
+
+  public static void main(String[] args) {
+    OperationResultStore store = OperationResultStore.open(RecordVolumesTest.options(Path.of(args[0])));
+    int count = Integer.parseInt(args[1]);
+    for (int i = 0; i < count; i++) {
+      store.insert("id-" + i, RecordVolumesTest.record(i), Map.of(), "e-" + i,
+        OperationResultStoreTest.EVENT);
+    }
+    System.out.println("written " + store.records().volumes().size() + " volumes");
+    System.out.flush();
+    Runtime.getRuntime().halt(137);
+  }
+
+  private GrowingCrashWriter() {
+  }
+
+}
