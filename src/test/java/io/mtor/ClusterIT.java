@@ -27,9 +27,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Three real nodes, each started by scripts/run with {@code CLUSTER_NODE_ID} and {@code CLUSTER_PEERS} on loopback:
- * reads after writes across nodes, writes through followers, a nextLink continued on another node, {@code kill -9}
- * of the leader under load (nothing acknowledged lost), the restarted node catching up, and every node's audit trail
- * holding every change once, in log order, line for line the same.
+ * reads after writes across nodes, writes through followers, races through two and three nodes, a nextLink continued
+ * on another node, {@code kill -9} of the leader and then of a follower under load (nothing acknowledged lost), the
+ * restarted nodes catching up, every node's audit trail holding every change once, in log order, line for line the
+ * same, and a survivor of a minority answering 503 with Retry-After.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ClusterIT {
