@@ -22,6 +22,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
@@ -281,7 +282,7 @@ public final class ResultsApplication {
   public Stored alreadyApplied(Command command) {
     if (command instanceof Command.Create create) {
       byte[] stored = store.get(create.key());
-      return stored != null && java.util.Arrays.equals(stored, create.entity().getBytes(StandardCharsets.UTF_8))
+      return stored != null && Arrays.equals(stored, create.entity().getBytes(StandardCharsets.UTF_8))
         ? Stored.of(stored) : null;
     }
     if (command instanceof Command.Update update) {
@@ -290,7 +291,7 @@ public final class ResultsApplication {
         return null;
       }
       JsonObject before = new JsonObject(Buffer.buffer(stored));
-      JsonObject after = OperationResults.updated(before.copy(), new JsonObject(update.patch()),
+      JsonObject after = OperationResults.updated(before, new JsonObject(update.patch()),
         update.change().occurred());
       return after.equals(before) ? Stored.of(stored) : null;
     }

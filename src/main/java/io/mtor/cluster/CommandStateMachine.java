@@ -164,11 +164,19 @@ final class CommandStateMachine extends BaseStateMachine {
       if (stored == null) {
         stored = results.apply(command, index);
       }
-      return new JsonObject().put("ok", true).put("json", new String(stored.json(), StandardCharsets.UTF_8))
-        .put("replayed", stored.replayed());
+      return success(stored);
     } catch (ResultException e) {
-      return failure(e);
+      // A command the log holds twice (Ratis's client retried it across a leader change, past its retry cache) finds
+      // its own effect: it is answered as the first one was, not with a 409 or 412 against itself.
+      Stored own = e.kind() == ResultException.Kind.CONFLICT || e.kind() == ResultException.Kind.PRECONDITION_FAILED
+        ? results.alreadyApplied(command) : null;
+      return own != null ? success(own) : failure(e);
     }
+  }
+
+  private static JsonObject success(Stored stored) {
+    return new JsonObject().put("ok", true).put("json", new String(stored.json(), StandardCharsets.UTF_8))
+      .put("replayed", stored.replayed());
   }
 
   private static JsonObject failure(ResultException e) {
