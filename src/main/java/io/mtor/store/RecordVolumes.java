@@ -408,18 +408,22 @@ final class RecordVolumes implements AutoCloseable {
 
   /** The next volume for a write that {@code full} refused: the prepared one, or one created now (rare). */
   private Volume nextVolume(Volume full, IllegalStateException cause) {
-    Volume next = prepared;
-    if (next == null) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+      Volume newest = volumes[volumes.length - 1];
+      if (newest != full) {
+        return newest; // another writer moved creates on meanwhile
+      }
+      Volume next = prepared;
+      if (next != null) {
+        return roll(full, next);
+      }
       Future<?> creation;
       synchronized (this) {
-        creation = preparing;
-      }
-      if (creation == null) {
-        refusedAtNanos = 0;
-        prepareNext();
-        synchronized (this) {
-          creation = preparing;
+        if (preparing == null || preparing.isDone()) {
+          refusedAtNanos = 0;
+          prepareNext();
         }
+        creation = preparing;
       }
       if (creation != null) {
         try {
@@ -428,13 +432,16 @@ final class RecordVolumes implements AutoCloseable {
           cause.addSuppressed(e);
         }
       }
-      next = prepared;
     }
+    Volume newest = volumes[volumes.length - 1];
+    if (newest != full) {
+      return newest;
+    }
+    Volume next = prepared;
     if (next == null) {
       throw cause;
     }
-    Volume newest = volumes[volumes.length - 1];
-    return newest == full ? roll(full, next) : newest;
+    return roll(full, next);
   }
 
   /** Makes {@code next} the newest volume (if {@code newest} still is; another thread may have done it). */
