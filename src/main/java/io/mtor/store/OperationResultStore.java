@@ -432,7 +432,7 @@ public final class OperationResultStore implements AutoCloseable {
     return index.keysWhere(property, value);
   }
 
-  /** Whether {@code property} has a secondary index. */
+  /** Whether {@code property} has entries of its own in the ordered index. */
   public boolean indexed(String property) {
     return options.indexedProperties().contains(property);
   }

@@ -13,7 +13,7 @@ import java.util.List;
  * @param averageValueBytes average stored entity size in bytes
  * @param outboxEntries     events that may await the audit trail before writes are refused; 0 keeps no
  *                          outbox (no audit trail to feed)
- * @param indexedProperties top-level string properties with a secondary index
+ * @param indexedProperties top-level string properties with entries in the ordered index (the service passes {@code OperationResults.INDEXED})
  * @param diskBudgetBytes   how large the records file may grow past its sizing (extra Chronicle tiers); beyond,
  *                          writes answer STORE_FULL; 0 allows 4x the sizing
  */
