@@ -159,6 +159,11 @@ public final class OrderedIndex implements AutoCloseable {
         .open(folder.toFile(), flags());
       OrderedIndex index;
       try {
+        // Reader slots of a process that died (kill -9) would keep LMDB from reusing the pages they pinned.
+        int stale = env.readerCheck();
+        if (stale > 0) {
+          LOG.info("Cleared {} stale index reader slots", stale);
+        }
         index = new OrderedIndex(folder, env, properties);
         index.checkProperties();
       } catch (RuntimeException e) {
