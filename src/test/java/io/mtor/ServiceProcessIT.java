@@ -132,6 +132,22 @@ class ServiceProcessIT {
       List<String> audited = AuditTrail.createdIds(audit);
       assertThat(events.stream().map(e -> e.getString("eventId")).distinct()).hasSize(events.size());
       assertThat(audited).doesNotHaveDuplicates().containsAll(acknowledged);
+      // The ordered index matches the records after every kill: a list through it (nextLinks) holds every
+      // acknowledged record exactly once, and the count from its counters equals what the list holds.
+      List<String> listed = new ArrayList<>();
+      String next = "/managedTenantOperationResults?$top=1000&$select=id&$count=true";
+      long counted = -1;
+      while (next != null) {
+        JsonObject page = new JsonObject(service.get(next).body());
+        if (counted < 0) {
+          counted = page.getLong("@odata.count");
+        }
+        page.getJsonArray("value").forEach(item -> listed.add(((JsonObject) item).getString("id")));
+        String link = page.getString("@odata.nextLink");
+        next = link == null ? null : link.substring(link.indexOf("/managedTenantOperationResults"));
+      }
+      assertThat(listed).doesNotHaveDuplicates().containsAll(acknowledged);
+      assertThat(counted).isEqualTo(listed.size());
       // Creates that were stored but not acknowledged (killed before the 201 left) may be audited; nothing
       // else may: every audited record exists.
       for (String id : audited) {

@@ -21,9 +21,11 @@ import java.util.PriorityQueue;
 import java.util.Set;
 
 /**
- * Runs a list request against the store: candidates from the secondary indexes when the filter allows it
- * (otherwise a scan), the filter, the order ({@code $orderby}, else {@code createdDateTime}, always ending
- * with {@code id}), and keyset paging: a page's {@link Cursor} holds the sort key of its last record, so the
+ * Runs a list request against the store's ordered index (see {@code store/OrderedIndex} and docs/api.md): for an order
+ * on {@code createdDateTime} or {@code lastModifiedDateTime}, a walk in that order over the filter's best selector,
+ * stopping when the page is full; for any other order, a bounded heap over the selector. Every candidate is checked
+ * against its record and the whole filter. The order is {@code $orderby}, else {@code createdDateTime}, always ending
+ * with {@code id} ascending; paging is keyset: a page's {@link Cursor} holds the sort key of its last record, so the
  * next page starts after it. Records created while a client pages appear in order and no record is returned
  * twice or skipped. Blocking: run it off the event loop.
  */

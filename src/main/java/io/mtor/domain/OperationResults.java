@@ -32,7 +32,10 @@ public final class OperationResults {
   private static final Set<String> GUID_PROPERTIES = Set.of(PARTNER_TENANT, "partnerUserId", "targetTenantId",
     "requestId");
 
-  /** Properties with a secondary index: filters on them (eq, in) do not scan the store. */
+  /**
+   * The one list of indexed properties: each has entries in the store's ordered index, so that {@code eq}/{@code in}
+   * on them walks only their records, and counts of them come from counters. The query language reads it too.
+   */
   public static final List<String> INDEXED = List.of("targetTenantId", PARTNER_TENANT, "managedTenantOperationId",
     "requestId");
 

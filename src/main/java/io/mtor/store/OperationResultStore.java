@@ -198,14 +198,28 @@ public final class OperationResultStore implements AutoCloseable {
     }
   }
 
-  /** Reconciles every record and every key the index holds (records gone since). */
+  /**
+   * Reconciles every record and every key the index holds (records gone since), a batch at a time: at open nothing
+   * else writes, and memory stays that of a batch whatever the number of records.
+   */
   private void reconcileEverything() {
-    List<String> keys = new ArrayList<>();
-    records.forEach((key, record) -> keys.add(key));
-    index.reconcileAll(keys, records::get, RECONCILE_BATCH);
-    List<String> stale = index.keys();
-    stale.removeIf(key -> records.get(key) != null);
-    index.reconcileAll(stale, records::get, RECONCILE_BATCH);
+    Map<String, byte[]> batch = new HashMap<>();
+    records.forEach((key, record) -> {
+      batch.put(key, record.clone());
+      if (batch.size() == RECONCILE_BATCH) {
+        index.reconcileAll(batch.keySet(), batch::get, RECONCILE_BATCH);
+        batch.clear();
+      }
+    });
+    index.reconcileAll(batch.keySet(), batch::get, RECONCILE_BATCH);
+    String after = null;
+    for (List<String> keys = index.keys(null, RECONCILE_BATCH); !keys.isEmpty();
+         keys = index.keys(after, RECONCILE_BATCH)) {
+      after = keys.get(keys.size() - 1);
+      List<String> stale = new ArrayList<>(keys);
+      stale.removeIf(key -> records.get(key) != null);
+      index.reconcileAll(stale, records::get, RECONCILE_BATCH);
+    }
   }
 
   private static ChronicleMap<String, byte[]> openMap(ChronicleMapBuilder<String, byte[]> builder, Path file,
@@ -373,7 +387,7 @@ public final class OperationResultStore implements AutoCloseable {
     return index.keysWhere(property, value);
   }
 
-  /** Whether {@code property} has a secondary index. */
+  /** Whether {@code property} has entries of its own in the ordered index. */
   public boolean indexed(String property) {
     return options.indexedProperties().contains(property);
   }

@@ -159,6 +159,11 @@ public final class OrderedIndex implements AutoCloseable {
         .open(folder.toFile(), flags());
       OrderedIndex index;
       try {
+        // Reader slots of a process that died (kill -9) would keep LMDB from reusing the pages they pinned.
+        int stale = env.readerCheck();
+        if (stale > 0) {
+          LOG.info("Cleared {} stale index reader slots", stale);
+        }
         index = new OrderedIndex(folder, env, properties);
         index.checkProperties();
       } catch (RuntimeException e) {
@@ -256,13 +261,17 @@ public final class OrderedIndex implements AutoCloseable {
     });
   }
 
-  /** Every record key the index holds something for. */
-  public List<String> keys() {
+  /** Up to {@code max} of the record keys the index holds something for, in byte order, after {@code after} (null: from the first). */
+  public List<String> keys(String after, int max) {
     List<String> keys = new ArrayList<>();
     read(txn -> {
       try (Cursor<ByteBuffer> cursor = reverse.openCursor(txn)) {
-        for (boolean ok = cursor.first(); ok; ok = cursor.next()) {
-          keys.add(StandardCharsets.UTF_8.decode(cursor.key()).toString());
+        boolean ok = after == null ? cursor.first() : cursor.get(direct(utf8(after)), GetOp.MDB_SET_RANGE);
+        for (; ok && keys.size() < max; ok = cursor.next()) {
+          String key = StandardCharsets.UTF_8.decode(cursor.key()).toString();
+          if (!key.equals(after)) {
+            keys.add(key);
+          }
         }
       }
       return null;

@@ -15,7 +15,8 @@ import java.util.List;
  * @param averageValueBytes average stored entity size in bytes
  * @param outboxEntries     events that may await the audit trail before writes are refused; 0 keeps no
  *                          outbox (no audit trail to feed)
- * @param indexedProperties top-level string properties with a secondary index
+ * @param indexedProperties top-level string properties with entries in the ordered index (the service passes
+ *                          {@code OperationResults.INDEXED})
  * @param diskBudgetBytes   the most bytes the store's files may take on disk; a new records file that would pass
  *                          it is not created, and writes answer STORE_FULL once the newest file is full; 0 is no
  *                          budget

@@ -37,7 +37,8 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /**
  * List with OData query options over a few thousand generated records, each answer checked against an
- * independent computation in plain Java over the records the test created.
+ * independent computation in plain Java over the records the test created. {@code app/ListModelTest} carries this
+ * model to every path of the ordered index, page by page with writes between pages, with and without isolation.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)

@@ -255,6 +255,68 @@ class OrderedIndexTest {
     }
   }
 
+  @Test
+  void concurrentWritersOfTheSameRecordsLeaveTheIndexAsTheRecordsAre() throws Exception {
+    List<String> targets = List.of(guid("t0"), guid("t1"), guid("t2"));
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 0))) {
+      for (int i = 0; i < 5; i++) {
+        store.insert("r" + i, record("r" + i, guid("p"), targets.get(0), "op", i), Map.of(), null, null);
+      }
+      List<Thread> writers = new ArrayList<>();
+      for (int w = 0; w < 4; w++) {
+        int seed = w;
+        Thread writer = new Thread(() -> {
+          java.util.Random random = new java.util.Random(seed);
+          for (int n = 0; n < 300; n++) {
+            String id = "r" + random.nextInt(5);
+            byte[] before = store.get(id);
+            if (before == null) {
+              try {
+                store.insert(id, record(id, guid("p"), targets.get(random.nextInt(3)), "op", n), Map.of(), null, null);
+              } catch (io.mtor.domain.ResultException conflict) {
+                // another writer re-created it first
+              }
+            } else if (random.nextInt(10) == 0) {
+              store.remove(id, before, Map.of(), null, null);
+            } else {
+              JsonObject changed = OperationResults.updated(new JsonObject(io.vertx.core.buffer.Buffer.buffer(before)),
+                new JsonObject().put("targetTenantId", targets.get(random.nextInt(3))),
+                OperationResults.timestamp(T0.plusMillis(random.nextInt(1_000_000))));
+              store.replace(id, before, changed.toBuffer().getBytes(), Map.of(), Map.of(), null, null);
+            }
+          }
+        });
+        writer.start();
+        writers.add(writer);
+      }
+      for (Thread writer : writers) {
+        writer.join();
+      }
+      OrderedIndex index = store.index();
+      Map<String, Long> byTarget = new HashMap<>();
+      List<String> present = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        byte[] stored = store.get("r" + i);
+        if (stored != null) {
+          present.add("r" + i);
+          byTarget.merge(new JsonObject(io.vertx.core.buffer.Buffer.buffer(stored)).getString("targetTenantId"), 1L, Long::sum);
+        }
+      }
+      assertThat(index.count("", null, null)).isEqualTo(present.size());
+      for (String target : targets) {
+        assertThat(index.count("", "targetTenantId", target)).as(target).isEqualTo(byTarget.getOrDefault(target, 0L));
+        assertThat(all(index, Order.LAST_MODIFIED, false, "", "targetTenantId", target)).hasSize(
+          byTarget.getOrDefault(target, 0L).intValue());
+      }
+      assertThat(keys(all(index, Order.CREATED, false, "", null, null))).containsExactlyInAnyOrderElementsOf(present);
+      // Each record's lastModifiedDateTime entry is at its record's current value.
+      for (Hit hit : all(index, Order.LAST_MODIFIED, false, "", null, null)) {
+        assertThat(hit.sort()).isEqualTo(OrderedIndex.sortValue(new JsonObject(io.vertx.core.buffer.Buffer.buffer(
+          store.get(hit.key()))).getString("lastModifiedDateTime")));
+      }
+    }
+  }
+
   static void deleteTree(Path root) throws Exception {
     try (Stream<Path> files = Files.walk(root)) {
       files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
