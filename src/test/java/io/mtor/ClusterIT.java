@@ -42,6 +42,8 @@ class ClusterIT {
 
   private final Map<String, ServiceProcess> nodes = new LinkedHashMap<>();
   private String peers;
+  /** The node the last kill round killed. */
+  private String lastKilled;
 
   @AfterEach
   void stopAll() throws InterruptedException {
@@ -219,7 +221,10 @@ class ClusterIT {
     }
     Thread.sleep(1500);
     String leaderId = leader();
-    String dead = leader ? leaderId : ids.stream().filter(n -> !n.equals(leaderId)).findFirst().orElseThrow();
+    // The follower killed is not the node just restarted (when there is a choice): a node with the longer history.
+    String dead = leader ? leaderId : ids.stream().filter(n -> !n.equals(leaderId))
+      .min(java.util.Comparator.comparing((String n) -> n.equals(lastKilled))).orElseThrow();
+    lastKilled = dead;
     killedAt.set(System.nanoTime());
     nodes.get(dead).kill();
     List<String> survivors = ids.stream().filter(n -> !n.equals(dead)).toList();
