@@ -66,6 +66,11 @@ public final class RaftReplication implements Replication {
   private final RaftClient client;
   /** The longest a write or a read waits for the cluster (a leader, a majority) before it is answered with a 503. */
   static final long MAX_WAIT_MILLIS = 5_000;
+  /** A follower that has heard nothing from the leader for a random time between these two starts an election. */
+  static final TimeDuration ELECTION_TIMEOUT_MIN = TimeDuration.valueOf(300, TimeUnit.MILLISECONDS);
+  static final TimeDuration ELECTION_TIMEOUT_MAX = TimeDuration.valueOf(600, TimeUnit.MILLISECONDS);
+  /** The node's Ratis client tries a failed request again after this long. */
+  static final long CLIENT_RETRY_MILLIS = 50;
   /** How long a write or a read may wait for the cluster before it is answered with a 503. */
   private final long timeoutMillis;
   private volatile boolean caughtUp;
@@ -106,10 +111,12 @@ public final class RaftReplication implements Replication {
     RaftServerConfigKeys.Read.setTimeout(properties, TimeDuration.valueOf(requestTimeoutMillis, TimeUnit.MILLISECONDS));
     // The store persists itself: no snapshots (see CommandStateMachine), so the log is kept whole.
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
-    // A dead leader is noticed within a second or so; Ratis's own default (150-300 ms) elects needlessly on a
-    // loaded 2-core machine whose garbage collection pauses are of that order.
-    RaftServerConfigKeys.Rpc.setTimeoutMin(properties, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(properties, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+    // Failover: a follower that hears nothing from the leader for a random 300-600 ms starts an election (Ratis's
+    // default is 150-300 ms, which elects needlessly when a loaded machine stalls a JVM for that long; the leader's
+    // heartbeat goes every 150 ms, half the minimum). With the pre-vote round and the new leader's first commit, writes
+    // work again about a second after the leader dies (docs/cluster.md has the measured figures).
+    RaftServerConfigKeys.Rpc.setTimeoutMin(properties, ELECTION_TIMEOUT_MIN);
+    RaftServerConfigKeys.Rpc.setTimeoutMax(properties, ELECTION_TIMEOUT_MAX);
 
     CommandStateMachine stateMachine = new CommandStateMachine(dataDir, devKey);
     RaftServer server = RaftServer.newBuilder().setGroup(group).setProperties(properties)
@@ -121,11 +128,13 @@ public final class RaftReplication implements Replication {
     // request hanging until the new leader is there.
     long timeout = Math.max(1000, Math.min(MAX_WAIT_MILLIS, requestTimeoutMillis - 2000));
     RaftProperties clientProperties = new RaftProperties();
-    // A dead leader's connection fails fast; a live one answers well within a second on loopback or a LAN.
+    // A dead leader's connection fails at once; a live one answers well within a second on loopback or a LAN. A
+    // request that fails (no leader yet, the leader just died) is tried again every 50 ms, on another node if the
+    // one asked is not the leader, until the wait above is over: the first try after the election succeeds.
     RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, TimeDuration.valueOf(1, TimeUnit.SECONDS));
     RaftClient client = RaftClient.newBuilder().setProperties(clientProperties).setRaftGroup(group)
-      .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep((int) (timeout / 100),
-        TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+      .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep((int) (timeout / CLIENT_RETRY_MILLIS),
+        TimeDuration.valueOf(CLIENT_RETRY_MILLIS, TimeUnit.MILLISECONDS)))
       .build();
     LOG.info("Cluster node {} of {} (Raft on port {}, log in {})", settings.nodeId(), settings.addresses().keySet(),
       settings.raftPort(), raftDir.toAbsolutePath().normalize());
