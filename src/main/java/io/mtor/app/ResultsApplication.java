@@ -311,12 +311,10 @@ public final class ResultsApplication {
     Stored created = Stored.of(json);
     ResultEvent event = event(create.change(), ResultEvents.TYPE_CREATED, created.etag(), entity, sequence);
     byte[] eventBytes = event.toBytes(json);
-    Map<String, String> indexed = OperationResults.indexedValues(entity);
-    if (create.idempotency() != null) {
-      indexed.put(IDEMPOTENCY, create.idempotency());
-      indexed.put(IDEMPOTENCY_BODY, create.bodyHash());
-    }
-    store.insert(create.key(), json, indexed, event.eventId(), eventBytes);
+    // The record's own properties are indexed from its bytes; idempotency keys are not in it.
+    Map<String, String> points = create.idempotency() == null ? Map.of()
+      : Map.of(IDEMPOTENCY, create.idempotency(), IDEMPOTENCY_BODY, create.bodyHash());
+    store.insert(create.key(), json, points, event.eventId(), eventBytes);
     published(ResultEvents.CREATED, event, eventBytes);
     return created;
   }
@@ -359,8 +357,7 @@ public final class ResultsApplication {
       Stored updated = Stored.of(json);
       ResultEvent event = event(update.change(), ResultEvents.TYPE_UPDATED, updated.etag(), after, sequence);
       byte[] eventBytes = event.toBytes(json);
-      if (store.replace(update.key(), stored, json, OperationResults.indexedValues(before),
-        OperationResults.indexedValues(after), event.eventId(), eventBytes)) {
+      if (store.replace(update.key(), stored, json, event.eventId(), eventBytes)) {
         published(ResultEvents.UPDATED, event, eventBytes);
         return updated;
       }
@@ -379,7 +376,7 @@ public final class ResultsApplication {
       Stored deleted = Stored.of(stored);
       ResultEvent event = event(delete.change(), ResultEvents.TYPE_DELETED, deleted.etag(), before, sequence);
       byte[] eventBytes = event.toBytes(stored);
-      if (store.remove(delete.key(), stored, OperationResults.indexedValues(before), event.eventId(), eventBytes)) {
+      if (store.remove(delete.key(), stored, event.eventId(), eventBytes)) {
         published(ResultEvents.DELETED, event, eventBytes);
         return deleted;
       }

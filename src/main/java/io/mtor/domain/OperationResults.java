@@ -7,7 +7,6 @@ import net.openhft.chronicle.algo.hashing.LongHashFunction;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -88,18 +87,6 @@ public final class OperationResults {
       entity.put(property.getKey(), GUID_PROPERTIES.contains(property.getKey()) ? guid((String) value) : value);
     }
     return entity.put(LAST_MODIFIED, timestamp);
-  }
-
-  /** The values of the {@link #INDEXED} properties. */
-  public static Map<String, String> indexedValues(JsonObject entity) {
-    Map<String, String> values = new HashMap<>(8);
-    for (String property : INDEXED) {
-      String value = entity.getString(property);
-      if (value != null) {
-        values.put(property, value);
-      }
-    }
-    return values;
   }
 
   /** A weak entity tag for a stored entity's bytes: changes whenever the entity does. */

@@ -263,14 +263,16 @@ public final class OperationResultStore implements AutoCloseable {
    * Stores {@code entity} under {@code id} unless the id is taken, with its event in the outbox. Atomic: of
    * concurrent inserts of one id, exactly one succeeds, and only its event stays in the outbox.
    *
+   * @param points pseudo-properties ({@code @name}: idempotency keys) to index with the record, which does not hold
+   *               them; its own properties are indexed from the record
+   *
    * @throws ResultException {@code CONFLICT} if the id exists, {@code STORE_FULL} if the store has no room or the
    *                         disk is below its reserve (nothing written), {@code AUDIT_BACKLOG_FULL} if the outbox has
    *                         no room
    */
-  public void insert(String id, byte[] entity, Map<String, String> indexed, String eventId, byte[] event) {
+  public void insert(String id, byte[] entity, Map<String, String> points, String eventId, byte[] event) {
     RecordVolumes records = writableRecords();
     byte[] previous;
-    Map<String, String> points = points(indexed);
     Map<String, String> added = Map.of();
     try {
       outbox.put(eventId, id, entity, event);
@@ -291,17 +293,6 @@ public final class OperationResultStore implements AutoCloseable {
       throw ResultException.conflict(id);
     }
     reconcile(id, entity);
-  }
-
-  /** The pseudo-properties (names starting with {@code @}) of a write's indexed values: not read from the record. */
-  private static Map<String, String> points(Map<String, String> indexed) {
-    Map<String, String> points = new HashMap<>();
-    indexed.forEach((property, value) -> {
-      if (property.startsWith("@")) {
-        points.put(property, value);
-      }
-    });
-    return points;
   }
 
   /**
@@ -341,8 +332,7 @@ public final class OperationResultStore implements AutoCloseable {
    * @throws ResultException {@code STORE_FULL} (also when the disk is below its reserve: nothing written) or
    *                         {@code AUDIT_BACKLOG_FULL}
    */
-  public boolean replace(String id, byte[] expected, byte[] entity, Map<String, String> oldIndexed,
-                         Map<String, String> newIndexed, String eventId, byte[] event) {
+  public boolean replace(String id, byte[] expected, byte[] entity, String eventId, byte[] event) {
     RecordVolumes records = writableRecords();
     boolean replaced;
     try {
@@ -367,7 +357,7 @@ public final class OperationResultStore implements AutoCloseable {
    *
    * @return false if the record changed or went away meanwhile (nothing was removed)
    */
-  public boolean remove(String id, byte[] expected, Map<String, String> indexed, String eventId, byte[] event) {
+  public boolean remove(String id, byte[] expected, String eventId, byte[] event) {
     RecordVolumes records = map();
     outbox.put(eventId, id, null, event);
     if (!records.remove(id, expected)) {
@@ -385,11 +375,6 @@ public final class OperationResultStore implements AutoCloseable {
   public List<String> idsWhere(String property, String value) {
     map();
     return index.keysWhere(property, value);
-  }
-
-  /** Whether {@code property} has entries of its own in the ordered index. */
-  public boolean indexed(String property) {
-    return options.indexedProperties().contains(property);
   }
 
   /** The ordered index of the records (see {@link OrderedIndex}). */

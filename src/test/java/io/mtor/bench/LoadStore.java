@@ -77,7 +77,7 @@ public final class LoadStore {
         JsonObject entity = OperationResults.newEntity(body, base.plusMillis(i));
         byte[] json = entity.toBuffer().getBytes();
         rawBytes += json.length;
-        store.insert(entity.getString("id"), json, OperationResults.indexedValues(entity), null, null);
+        store.insert(entity.getString("id"), json, Map.of(), null, null);
         if (i == records / 2) {
           System.out.println("sample requestId " + entity.getString("requestId"));
         }

@@ -69,7 +69,7 @@ public class StoreBenchmark {
   @TearDown(Level.Iteration)
   public void removeInserted() {
     for (long i = 0; i < inserted; i++) {
-      store.remove(insertId(i), stored, Map.of(), null, null);
+      store.remove(insertId(i), stored, null, null);
     }
   }
 

@@ -215,7 +215,7 @@ class OperationResultStoreTest {
         List.of("k"), 100L << 20))) {
         for (int i = 0; i < 200_000 && full == null; i++) {
           try {
-            store.insert("id-" + i, value, Map.of("k", "v" + (i % 7)), "e-" + i, EVENT);
+            store.insert("id-" + i, value, Map.of(), "e-" + i, EVENT);
             store.acknowledge(List.of("e-" + i));
             stored++;
           } catch (ResultException e) {
@@ -236,7 +236,7 @@ class OperationResultStoreTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (store.get("after-space-returned") == null) {
           try {
-            store.insert("after-space-returned", value, Map.of("k", "v1"), "e-after", EVENT);
+            store.insert("after-space-returned", value, Map.of(), "e-after", EVENT);
           } catch (ResultException e) {
             assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
             assertThat(System.nanoTime()).as("writes resume once space returns").isLessThan(deadline);
@@ -245,7 +245,7 @@ class OperationResultStoreTest {
         }
         assertThat(store.get("after-space-returned")).isEqualTo(value);
         for (int i = 0; i < 2_000; i++) {
-          store.insert("more-" + i, value, Map.of("k", "v1"), "e-more-" + i, EVENT);
+          store.insert("more-" + i, value, Map.of(), "e-more-" + i, EVENT);
           store.acknowledge(List.of("e-more-" + i));
         }
       }
@@ -278,7 +278,7 @@ class OperationResultStoreTest {
         ResultException full = null;
         for (int i = 0; i < 200_000 && full == null; i++) {
           try {
-            store.insert("id-" + i, value, Map.of("k", "v" + (i % 7)), "e-" + i, EVENT);
+            store.insert("id-" + i, value, Map.of(), "e-" + i, EVENT);
             store.acknowledge(List.of("e-" + i));
             stored++;
           } catch (ResultException e) {
@@ -297,7 +297,7 @@ class OperationResultStoreTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (store.get("after-space-returned") == null) {
           try {
-            store.insert("after-space-returned", value, Map.of("k", "v1"), "e-after", EVENT);
+            store.insert("after-space-returned", value, Map.of(), "e-after", EVENT);
           } catch (ResultException e) {
             assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL);
             assertThat(System.nanoTime()).as("writes resume once space returns").isLessThan(deadline);
@@ -305,7 +305,7 @@ class OperationResultStoreTest {
           }
         }
         for (int i = 0; i < 3_000; i++) {
-          store.insert("more-" + i, value, Map.of("k", "v1"), "e-more-" + i, EVENT);
+          store.insert("more-" + i, value, Map.of(), "e-more-" + i, EVENT);
           store.acknowledge(List.of("e-more-" + i));
         }
       }
@@ -326,16 +326,15 @@ class OperationResultStoreTest {
     byte[] value = bytes("{\"k\":\"v\"}");
     try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 1_000,
       List.of("k")))) {
-      store.insert("before", value, Map.of("k", "v"), "e-before", EVENT);
+      store.insert("before", value, Map.of(), "e-before", EVENT);
       store.acknowledge(List.of("e-before"));
     }
     long free = dir.toFile().getUsableSpace();
     try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 1_000,
       List.of("k"), 0, free + (1L << 40)))) {
-      assertThatThrownBy(() -> store.insert("refused", value, Map.of("k", "v"), "e-refused", EVENT))
+      assertThatThrownBy(() -> store.insert("refused", value, Map.of(), "e-refused", EVENT))
         .isInstanceOfSatisfying(ResultException.class, e -> assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL));
-      assertThatThrownBy(() -> store.replace("before", value, bytes("{\"k\":\"w\"}"), Map.of("k", "v"),
-        Map.of("k", "w"), "e-update", EVENT))
+      assertThatThrownBy(() -> store.replace("before", value, bytes("{\"k\":\"w\"}"), "e-update", EVENT))
         .isInstanceOfSatisfying(ResultException.class, e -> assertThat(e.kind()).isEqualTo(ResultException.Kind.STORE_FULL));
       assertThat(store.get("refused")).isNull();
       assertThat(store.get("before")).isEqualTo(value);
@@ -343,12 +342,12 @@ class OperationResultStoreTest {
       assertThat(store.pendingCount()).isZero();
       assertThat(store.index().count("", "k", "v")).isEqualTo(1);
       assertThat(store.index().count("", "k", "w")).isZero();
-      assertThat(store.remove("before", value, Map.of("k", "v"), "e-delete", EVENT)).isTrue();
+      assertThat(store.remove("before", value, "e-delete", EVENT)).isTrue();
       assertThat(store.size()).isZero();
     }
     try (OperationResultStore store = OperationResultStore.open(new StoreOptions(dir, 1_000, 36, 256, 1_000,
       List.of("k"), 0, 1))) {
-      store.insert("after", value, Map.of("k", "v"), "e-after", EVENT);
+      store.insert("after", value, Map.of(), "e-after", EVENT);
       assertThat(store.get("after")).isEqualTo(value);
     }
   }

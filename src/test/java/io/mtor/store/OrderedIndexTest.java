@@ -98,13 +98,13 @@ class OrderedIndexTest {
       byte[] before = store.get(p1 + "/b");
       JsonObject changed = OperationResults.updated(new JsonObject(io.vertx.core.buffer.Buffer.buffer(before)),
         new JsonObject().put("targetTenantId", t1), OperationResults.timestamp(T0.plusSeconds(10)));
-      assertThat(store.replace(p1 + "/b", before, changed.toBuffer().getBytes(), Map.of(), Map.of(), null, null)).isTrue();
+      assertThat(store.replace(p1 + "/b", before, changed.toBuffer().getBytes(), null, null)).isTrue();
       assertThat(index.count(p1, "targetTenantId", t1)).isEqualTo(3);
       assertThat(index.count(p1, "targetTenantId", t2)).isZero();
       assertThat(keys(all(index, Order.LAST_MODIFIED, true, p1, null, null))).first().isEqualTo(p1 + "/b");
       assertThat(keys(all(index, Order.CREATED, false, p1, null, null))).first().isEqualTo(p1 + "/b");
 
-      assertThat(store.remove(p1 + "/a", store.get(p1 + "/a"), Map.of(), null, null)).isTrue();
+      assertThat(store.remove(p1 + "/a", store.get(p1 + "/a"), null, null)).isTrue();
       assertThat(index.count(p1, null, null)).isEqualTo(2);
       assertThat(index.count(p1, "managedTenantOperationId", "op-2")).isZero();
       assertThat(keys(all(index, Order.LAST_MODIFIED, false, p1, null, null))).containsExactly(p1 + "/c", p1 + "/b");
@@ -277,12 +277,12 @@ class OrderedIndexTest {
                 // another writer re-created it first
               }
             } else if (random.nextInt(10) == 0) {
-              store.remove(id, before, Map.of(), null, null);
+              store.remove(id, before, null, null);
             } else {
               JsonObject changed = OperationResults.updated(new JsonObject(io.vertx.core.buffer.Buffer.buffer(before)),
                 new JsonObject().put("targetTenantId", targets.get(random.nextInt(3))),
                 OperationResults.timestamp(T0.plusMillis(random.nextInt(1_000_000))));
-              store.replace(id, before, changed.toBuffer().getBytes(), Map.of(), Map.of(), null, null);
+              store.replace(id, before, changed.toBuffer().getBytes(), null, null);
             }
           }
         });

@@ -131,12 +131,12 @@ class RecordVolumesTest {
       int records = growTo(store, 0, 3);
       RecordVolumes.Volume first = store.records().volumes().get(0);
       assertThat(first.map.containsKey("id-0")).isTrue();
-      assertThat(store.replace("id-0", record(0), record(7), Map.of(), Map.of(), null, null)).isTrue();
+      assertThat(store.replace("id-0", record(0), record(7), null, null)).isTrue();
       assertThat(store.get("id-0")).isEqualTo(record(7));
       assertThat(first.map.get("id-0")).isEqualTo(record(7));
-      assertThat(store.replace("id-0", record(0), record(8), Map.of(), Map.of(), null, null)).isFalse();
-      assertThat(store.remove("id-1", record(2), Map.of(), null, null)).isFalse();
-      assertThat(store.remove("id-1", record(1), Map.of(), null, null)).isTrue();
+      assertThat(store.replace("id-0", record(0), record(8), null, null)).isFalse();
+      assertThat(store.remove("id-1", record(2), null, null)).isFalse();
+      assertThat(store.remove("id-1", record(1), null, null)).isTrue();
       assertThat(store.get("id-1")).isNull();
       assertThat(store.size()).isEqualTo(records - 1);
       // An id removed from an old volume may be created again (in the newest).
@@ -167,7 +167,7 @@ class RecordVolumesTest {
       assertThat(first.spareTiers()).isLessThanOrEqualTo(RecordVolumes.TIERS_KEPT);
       AtomicInteger before = new AtomicInteger();
       first.map.forEach((id, bytes) -> before.incrementAndGet());
-      assertThat(store.replace("moved", small, large, Map.of(), Map.of(), "e-update", OperationResultStoreTest.EVENT))
+      assertThat(store.replace("moved", small, large, "e-update", OperationResultStoreTest.EVENT))
         .isTrue();
       assertThat(store.get("moved")).isEqualTo(large);
       assertThat(first.map.containsKey("moved")).isFalse();
@@ -179,7 +179,7 @@ class RecordVolumesTest {
       assertThat(counted.get()).isEqualTo(before.get() - 1);
       long fillers = counted.get();
       assertThat(store.size()).isEqualTo(fillers + 1);
-      assertThat(store.remove("moved", large, Map.of(), "e-delete", OperationResultStoreTest.EVENT)).isTrue();
+      assertThat(store.remove("moved", large, "e-delete", OperationResultStoreTest.EVENT)).isTrue();
       assertThat(store.size()).isEqualTo(fillers);
       assertThat(store.get("moved")).isNull();
     }
