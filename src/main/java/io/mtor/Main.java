@@ -150,20 +150,30 @@ public final class Main {
    * failure; 1 if the stop did not complete within its budget.
    */
   private static void shutdown(Vertx vertx, CountDownLatch stopped) {
-    LOG.info("Shutting down");
-    vertx.close().onComplete(done -> stopped.countDown());
     boolean clean = false;
     try {
+      LOG.info("Shutting down");
+      vertx.close().onComplete(done -> stopped.countDown());
       clean = stopped.await(STOP_BUDGET_SECONDS, TimeUnit.SECONDS);
       if (!clean) {
         LOG.warn("Shutdown did not finish within {} s", STOP_BUDGET_SECONDS);
       }
+      LOG.info("Stopped");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (Throwable e) {
+      // Whatever went wrong, the process still ends here with a status that says so (a hook that died would let
+      // the JVM end with the signal's 143 instead), and the cause is on stderr.
+      clean = false;
+      e.printStackTrace();
+    } finally {
+      try {
+        // The log writes in batches: the last lines go out before the process halts.
+        stopLogging();
+      } catch (Throwable e) {
+        System.err.println("Could not flush the log: " + e);
+      }
+      Runtime.getRuntime().halt(clean ? 0 : 1);
     }
-    LOG.info("Stopped");
-    // The log writes in batches: the last lines go out before the process halts.
-    stopLogging();
-    Runtime.getRuntime().halt(clean ? 0 : 1);
   }
 }
