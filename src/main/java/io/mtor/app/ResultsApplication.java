@@ -11,7 +11,9 @@ import io.mtor.events.ResultEvent;
 import io.mtor.events.ResultEvents;
 import io.mtor.query.QueryOptions;
 import io.mtor.store.OperationResultStore;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
@@ -27,14 +29,17 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The rules of the resource, whatever the transport: who may see and change which record (tenant isolation), ids
  * scoped to the caller's tenant, conflicts and {@code If-Match}, and the event every change publishes. A request
  * becomes a {@link Command} (every server-decided value filled in, from the {@link Clock}), which {@link #apply}
- * carries out against the store and publishes. Runs on the calling thread: a warm Chronicle insert or get takes
- * about a microsecond, well below the cost of a hop to a worker.
+ * carries out against the store and publishes. Reads run on the calling thread (a warm Chronicle get takes about a
+ * microsecond, well below the cost of a hop to a worker); writes complete when the store's index writer has stored
+ * and indexed them in a batch with others.
  */
 public final class ResultsApplication {
 
@@ -127,16 +132,12 @@ public final class ResultsApplication {
         }
       });
     }
-    try {
-      // The entity is at hand: applying the command as it is would parse its JSON text again.
-      return Future.succeededFuture(applyCreate(create, entity, null));
-    } catch (ResultException e) {
-      return Future.failedFuture(e);
-    } finally {
+    // The entity is at hand: applying the command as it is would parse its JSON text again.
+    return applyCreate(create, entity, null).andThen(done -> {
       if (create.idempotency() != null) {
         inFlight.remove(create.idempotency());
       }
-    }
+    });
   }
 
   /** The record, if the caller may see it. */
@@ -156,7 +157,7 @@ public final class ResultsApplication {
   public Future<Stored> update(Request request, String id, String ifMatch, JsonObject patch) {
     try {
       Command.Update update = prepareUpdate(request, id, ifMatch, patch);
-      return replication != null ? replication.submit(update) : Future.succeededFuture(apply(update));
+      return replication != null ? replication.submit(update) : applyAsync(update, null);
     } catch (ResultException e) {
       return Future.failedFuture(e);
     }
@@ -178,11 +179,7 @@ public final class ResultsApplication {
   public Future<Void> delete(Request request, String id, String ifMatch) {
     try {
       Command.Delete delete = new Command.Delete(key(request.caller(), id), id, ifMatch, change(request));
-      if (replication != null) {
-        return replication.submit(delete).mapEmpty();
-      }
-      apply(delete);
-      return Future.succeededFuture();
+      return (replication != null ? replication.submit(delete) : applyAsync(delete, null)).mapEmpty();
     } catch (ResultException e) {
       return Future.failedFuture(e);
     }
@@ -246,13 +243,14 @@ public final class ResultsApplication {
   }
 
   /**
-   * Carries out a command against the store and, once the change is durable, publishes its event.
+   * Carries out a command against the store and, once the change is durable, publishes its event; waits for the
+   * store, so for callers that may block (a replicated log's apply, tests).
    *
    * @return the record after the change (before it, for a delete)
    * @throws ResultException when the command cannot be applied (conflict, absent, stale If-Match, full store)
    */
   public Stored apply(Command command) {
-    return apply(command, null);
+    return await(applyAsync(command, null));
   }
 
   /**
@@ -260,17 +258,35 @@ public final class ResultsApplication {
    * event's sequence number.
    */
   public Stored apply(Command command, long sequence) {
-    return apply(command, Long.valueOf(sequence));
+    return await(applyAsync(command, sequence));
   }
 
-  private Stored apply(Command command, Long sequence) {
+  private static Stored await(Future<Stored> applied) {
+    try {
+      return applied.toCompletionStage().toCompletableFuture().join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
+  }
+
+  /**
+   * Applies {@code command}; the returned future completes on the calling thread's Vert.x context (if any) once the
+   * store has the change and its index follows it: the store writes and indexes in batches on a thread of its own.
+   */
+  private Future<Stored> applyAsync(Command command, Long sequence) {
     if (command instanceof Command.Create create) {
       return applyCreate(create, new JsonObject(create.entity()), sequence);
     }
     if (command instanceof Command.Update update) {
-      return applyUpdate(update, sequence);
+      return applyUpdate(update, new JsonObject(update.patch()), sequence, 0);
     }
-    return applyDelete((Command.Delete) command, sequence);
+    return applyDelete((Command.Delete) command, sequence, 0);
+  }
+
+  /** The store's answer, back on the caller's context (when there is one). */
+  private static <T> Future<T> stored(CompletableFuture<T> write) {
+    Context context = Vertx.currentContext();
+    return context == null ? Future.fromCompletionStage(write) : Future.fromCompletionStage(write, context);
   }
 
   /**
@@ -299,12 +315,16 @@ public final class ResultsApplication {
   }
 
   /** @param entity the command's entity, parsed */
-  private Stored applyCreate(Command.Create create, JsonObject entity, Long sequence) {
-    if (create.idempotency() != null) {
-      Stored earlier = remembered(create);
-      if (earlier != null) {
-        return earlier;
+  private Future<Stored> applyCreate(Command.Create create, JsonObject entity, Long sequence) {
+    try {
+      if (create.idempotency() != null) {
+        Stored earlier = remembered(create);
+        if (earlier != null) {
+          return Future.succeededFuture(earlier);
+        }
       }
+    } catch (ResultException e) {
+      return Future.failedFuture(e);
     }
     // The command holds the entity as its encoding: those are the bytes to store, no need to encode it again.
     byte[] json = create.entity().getBytes(StandardCharsets.UTF_8);
@@ -314,9 +334,10 @@ public final class ResultsApplication {
     // The record's own properties are indexed from its bytes; idempotency keys are not in it.
     Map<String, String> points = create.idempotency() == null ? Map.of()
       : Map.of(IDEMPOTENCY, create.idempotency(), IDEMPOTENCY_BODY, create.bodyHash());
-    store.insert(create.key(), json, points, event.eventId(), eventBytes);
-    published(ResultEvents.CREATED, event, eventBytes);
-    return created;
+    return stored(store.insertAsync(create.key(), json, points, event.eventId(), eventBytes)).map(written -> {
+      published(ResultEvents.CREATED, event, eventBytes);
+      return created;
+    });
   }
 
   /**
@@ -347,44 +368,60 @@ public final class ResultsApplication {
     return Stored.replayOf(newest);
   }
 
-  private Stored applyUpdate(Command.Update update, Long sequence) {
-    JsonObject patch = new JsonObject(update.patch());
-    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+  /** One attempt of an update: a compare-and-set of the record, tried again if another write came first. */
+  private Future<Stored> applyUpdate(Command.Update update, JsonObject patch, Long sequence, int attempt) {
+    Stored updated;
+    ResultEvent event;
+    byte[] eventBytes;
+    CompletableFuture<Boolean> write;
+    try {
       byte[] stored = writable(update.key(), update.id(), update.ifMatch());
       JsonObject before = new JsonObject(Buffer.buffer(stored));
       JsonObject after = OperationResults.updated(before, patch, update.change().occurred());
       byte[] json = after.toBuffer().getBytes();
-      Stored updated = Stored.of(json);
-      ResultEvent event = event(update.change(), ResultEvents.TYPE_UPDATED, updated.etag(), after, sequence);
-      byte[] eventBytes = event.toBytes(json);
-      if (store.replace(update.key(), stored, json, event.eventId(), eventBytes)) {
-        published(ResultEvents.UPDATED, event, eventBytes);
-        return updated;
-      }
-      if (update.ifMatch() != null) {
-        // Someone else's write came first: the client's version is stale.
-        break;
-      }
+      updated = Stored.of(json);
+      event = event(update.change(), ResultEvents.TYPE_UPDATED, updated.etag(), after, sequence);
+      eventBytes = event.toBytes(json);
+      write = store.replaceAsync(update.key(), stored, json, event.eventId(), eventBytes);
+    } catch (ResultException e) {
+      return Future.failedFuture(e);
     }
-    throw ResultException.preconditionFailed(update.id());
+    return stored(write).compose(replaced -> {
+      if (replaced) {
+        published(ResultEvents.UPDATED, event, eventBytes);
+        return Future.succeededFuture(updated);
+      }
+      // Someone else's write came first: with If-Match the client's version is stale; without, try again.
+      return update.ifMatch() != null || attempt + 1 == WRITE_ATTEMPTS
+        ? Future.failedFuture(ResultException.preconditionFailed(update.id()))
+        : applyUpdate(update, patch, sequence, attempt + 1);
+    });
   }
 
-  private Stored applyDelete(Command.Delete delete, Long sequence) {
-    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+  private Future<Stored> applyDelete(Command.Delete delete, Long sequence, int attempt) {
+    Stored deleted;
+    ResultEvent event;
+    byte[] eventBytes;
+    CompletableFuture<Boolean> write;
+    try {
       byte[] stored = writable(delete.key(), delete.id(), delete.ifMatch());
       JsonObject before = new JsonObject(Buffer.buffer(stored));
-      Stored deleted = Stored.of(stored);
-      ResultEvent event = event(delete.change(), ResultEvents.TYPE_DELETED, deleted.etag(), before, sequence);
-      byte[] eventBytes = event.toBytes(stored);
-      if (store.remove(delete.key(), stored, event.eventId(), eventBytes)) {
-        published(ResultEvents.DELETED, event, eventBytes);
-        return deleted;
-      }
-      if (delete.ifMatch() != null) {
-        break;
-      }
+      deleted = Stored.of(stored);
+      event = event(delete.change(), ResultEvents.TYPE_DELETED, deleted.etag(), before, sequence);
+      eventBytes = event.toBytes(stored);
+      write = store.removeAsync(delete.key(), stored, event.eventId(), eventBytes);
+    } catch (ResultException e) {
+      return Future.failedFuture(e);
     }
-    throw ResultException.preconditionFailed(delete.id());
+    return stored(write).compose(removed -> {
+      if (removed) {
+        published(ResultEvents.DELETED, event, eventBytes);
+        return Future.succeededFuture(deleted);
+      }
+      return delete.ifMatch() != null || attempt + 1 == WRITE_ATTEMPTS
+        ? Future.failedFuture(ResultException.preconditionFailed(delete.id()))
+        : applyDelete(delete, sequence, attempt + 1);
+    });
   }
 
   /** The stored record a write may change: absent is 404, not the version {@code If-Match} names is 412. */

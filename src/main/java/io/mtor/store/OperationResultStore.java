@@ -20,6 +20,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /**
@@ -73,6 +76,9 @@ public final class OperationResultStore implements AutoCloseable {
   private final Path openMarker;
   private final boolean recovered;
   private final StoreOptions options;
+  private final IndexWriter writer;
+  /** Events of writes not yet stored and indexed: see {@link #writing}. */
+  private final Set<String> underWay = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   /** Records reconciled per index transaction when many are. */
@@ -90,6 +96,7 @@ public final class OperationResultStore implements AutoCloseable {
     this.openMarker = openMarker;
     this.recovered = recovered;
     this.options = options;
+    this.writer = new IndexWriter(index, records::get);
   }
 
   /**
@@ -260,50 +267,145 @@ public final class OperationResultStore implements AutoCloseable {
   }
 
   /**
-   * Stores {@code entity} under {@code id} unless the id is taken, with its event in the outbox. Atomic: of
-   * concurrent inserts of one id, exactly one succeeds, and only its event stays in the outbox.
+   * Stores {@code entity} under {@code id} unless the id is taken, with its event in the outbox, and indexes it.
+   * Atomic: of concurrent inserts of one id, exactly one succeeds, and only its event stays in the outbox. The
+   * record and index writes happen on the index writer's thread in a batch with others ({@link IndexWriter}).
    *
    * @param points pseudo-properties ({@code @name}: idempotency keys) to index with the record, which does not hold
    *               them; its own properties are indexed from the record
-   *
-   * @throws ResultException {@code CONFLICT} if the id exists, {@code STORE_FULL} if the store has no room or the
-   *                         disk is below its reserve (nothing written), {@code AUDIT_BACKLOG_FULL} if the outbox has
-   *                         no room
+   * @return completes once the record is stored and indexed; fails with {@link ResultException} {@code CONFLICT}
+   *         if the id exists, {@code STORE_FULL} if the store has no room or the disk is below its reserve (nothing
+   *         written), {@code AUDIT_BACKLOG_FULL} if the outbox has no room
    */
-  public void insert(String id, byte[] entity, Map<String, String> points, String eventId, byte[] event) {
-    RecordVolumes records = writableRecords();
-    byte[] previous;
-    Map<String, String> added = Map.of();
+  public CompletableFuture<Void> insertAsync(String id, byte[] entity, Map<String, String> points, String eventId,
+                                             byte[] event) {
+    RecordVolumes records;
     try {
+      records = writableRecords();
       outbox.put(eventId, id, entity, event);
-      // Before the record: a crash leaves an extra candidate (checked and dropped by readers), never a miss.
-      added = index.addPoints(id, points);
-      previous = records.putIfAbsent(id, entity);
     } catch (ResultException e) {
-      unpointQuietly(id, added);
-      throw e;
-    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return writing(eventId, writer.submit(new IndexWriter.Job(id, points, () -> {
+      try {
+        if (records.putIfAbsent(id, entity) == null) {
+          return null;
+        }
+        outbox.forget(eventId);
+        return ResultException.conflict(id);
+      } catch (RuntimeException e) {
+        outbox.forgetQuietly(eventId);
+        return full(entity, e);
+      }
+    }, e -> {
       outbox.forgetQuietly(eventId);
-      unpointQuietly(id, added);
-      throw full(entity, e);
+      return full(entity, e);
+    }, e -> full(entity, e))), null);
+  }
+
+  /**
+   * Notes {@code eventId} as the event of a write still under way until {@code write} completes: its event is in the
+   * outbox, but its record may not be written yet (the write may still fail) or not indexed yet (the outbox entry is
+   * what reconciles it after a crash, so the audit trail must not acknowledge it yet): redelivery to the audit trail
+   * passes it over ({@link #pendingEvents}).
+   */
+  private <T> CompletableFuture<T> writing(String eventId, CompletableFuture<Void> write, T value) {
+    if (eventId != null) {
+      underWay.add(eventId);
     }
-    if (previous != null) {
-      outbox.forget(eventId);
-      index.removePoints(id, added);
-      throw ResultException.conflict(id);
+    // A future of its own, completed here: a dependent stage would wrap the store's ResultException.
+    CompletableFuture<T> done = new CompletableFuture<>();
+    write.whenComplete((written, failure) -> {
+      if (eventId != null) {
+        underWay.remove(eventId);
+      }
+      if (failure == null) {
+        done.complete(value);
+      } else {
+        done.completeExceptionally(failure);
+      }
+    });
+    return done;
+  }
+
+  /** {@link #insertAsync}, waiting: for callers that may block (a replicated log's apply, tools, tests). */
+  public void insert(String id, byte[] entity, Map<String, String> points, String eventId, byte[] event) {
+    await(insertAsync(id, entity, points, eventId, event));
+  }
+
+  /**
+   * Replaces the record {@code id} if it still holds {@code expected} (compare-and-set, done before this returns),
+   * with its event in the outbox; the index follows in a batch.
+   *
+   * @return false at once if the record changed or went away meanwhile (nothing was written); true once the index
+   *         follows. Fails with {@code STORE_FULL} (also when the disk is below its reserve: nothing written) or
+   *         {@code AUDIT_BACKLOG_FULL}
+   */
+  public CompletableFuture<Boolean> replaceAsync(String id, byte[] expected, byte[] entity, String eventId,
+                                                 byte[] event) {
+    try {
+      RecordVolumes records = writableRecords();
+      outbox.put(eventId, id, entity, event);
+      boolean replaced;
+      try {
+        replaced = records.replace(id, expected, entity);
+      } catch (RuntimeException e) {
+        outbox.forgetQuietly(eventId);
+        throw full(entity, e);
+      }
+      if (!replaced) {
+        outbox.forget(eventId);
+        return CompletableFuture.completedFuture(false);
+      }
+      return writing(eventId, follow(id, entity), true);
+    } catch (ResultException e) {
+      return CompletableFuture.failedFuture(e);
     }
-    reconcile(id, entity);
+  }
+
+  /** {@link #replaceAsync}, waiting. */
+  public boolean replace(String id, byte[] expected, byte[] entity, String eventId, byte[] event) {
+    return await(replaceAsync(id, expected, entity, eventId, event));
+  }
+
+  /**
+   * Removes the record {@code id} if it still holds {@code expected} (done before this returns), with its event in
+   * the outbox; the index follows in a batch.
+   *
+   * @return false at once if the record changed or went away meanwhile (nothing was removed)
+   */
+  public CompletableFuture<Boolean> removeAsync(String id, byte[] expected, String eventId, byte[] event) {
+    try {
+      RecordVolumes records = map();
+      outbox.put(eventId, id, null, event);
+      if (!records.remove(id, expected)) {
+        outbox.forget(eventId);
+        return CompletableFuture.completedFuture(false);
+      }
+      return writing(eventId, follow(id, expected), true);
+    } catch (ResultException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** {@link #removeAsync}, waiting. */
+  public boolean remove(String id, byte[] expected, String eventId, byte[] event) {
+    return await(removeAsync(id, expected, eventId, event));
   }
 
   /**
    * The index follows a record just written. Should the index fail (its disk), the record and its event stand: the
    * write is reported as failed, and the next open after an unclean exit reconciles the record again.
    */
-  private void reconcile(String id, byte[] entity) {
+  private CompletableFuture<Void> follow(String id, byte[] entity) {
+    return writer.submit(new IndexWriter.Job(id, Map.of(), () -> null, e -> full(entity, e), e -> full(entity, e)));
+  }
+
+  private static <T> T await(CompletableFuture<T> write) {
     try {
-      index.reconcile(id, records::get);
-    } catch (RuntimeException e) {
-      throw full(entity, e);
+      return write.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
     }
   }
 
@@ -312,60 +414,11 @@ public final class OperationResultStore implements AutoCloseable {
    * or a disk that cannot take another tier with runtime exceptions; none leaves a partial entry behind.
    */
   private static ResultException full(byte[] entity, RuntimeException e) {
+    if (e instanceof ResultException r) {
+      return r;
+    }
     LOG.error("Store rejected a write of {} bytes: {}", entity.length, e.toString());
     return ResultException.storeFull(e);
-  }
-
-  private void unpointQuietly(String id, Map<String, String> added) {
-    try {
-      index.removePoints(id, added);
-    } catch (RuntimeException ignored) {
-      // an extra index entry only adds a candidate that readers check and drop
-    }
-  }
-
-  /**
-   * Replaces the record {@code id} if it still holds {@code expected} (compare-and-set), with its event in
-   * the outbox and its index entries moved.
-   *
-   * @return false if the record changed or went away meanwhile (nothing was written)
-   * @throws ResultException {@code STORE_FULL} (also when the disk is below its reserve: nothing written) or
-   *                         {@code AUDIT_BACKLOG_FULL}
-   */
-  public boolean replace(String id, byte[] expected, byte[] entity, String eventId, byte[] event) {
-    RecordVolumes records = writableRecords();
-    boolean replaced;
-    try {
-      outbox.put(eventId, id, entity, event);
-      replaced = records.replace(id, expected, entity);
-    } catch (ResultException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      outbox.forgetQuietly(eventId);
-      throw full(entity, e);
-    }
-    if (!replaced) {
-      outbox.forget(eventId);
-      return false;
-    }
-    reconcile(id, entity);
-    return true;
-  }
-
-  /**
-   * Removes the record {@code id} if it still holds {@code expected}, with its event in the outbox.
-   *
-   * @return false if the record changed or went away meanwhile (nothing was removed)
-   */
-  public boolean remove(String id, byte[] expected, String eventId, byte[] event) {
-    RecordVolumes records = map();
-    outbox.put(eventId, id, null, event);
-    if (!records.remove(id, expected)) {
-      outbox.forget(eventId);
-      return false;
-    }
-    reconcile(id, expected);
-    return true;
   }
 
   /**
@@ -412,11 +465,15 @@ public final class OperationResultStore implements AutoCloseable {
 
   /**
    * Events not yet acknowledged that were written at or before {@code writtenBeforeMillis}, oldest first,
-   * at most {@code max} of them.
+   * at most {@code max} of them; not those of writes still under way.
    */
   public List<PendingEvent> pendingEvents(long writtenBeforeMillis, int max) {
     map();
-    return outbox.pendingEvents(writtenBeforeMillis, max);
+    List<PendingEvent> events = outbox.pendingEvents(writtenBeforeMillis, max);
+    if (!underWay.isEmpty()) {
+      events.removeIf(event -> underWay.contains(event.eventId()));
+    }
+    return events;
   }
 
   /** The audit trail has these events: forget them. */
@@ -475,6 +532,7 @@ public final class OperationResultStore implements AutoCloseable {
       return;
     }
     closed = true;
+    writer.close();
     outbox.close();
     index.close();
     records.close();

@@ -286,47 +286,47 @@ public final class OrderedIndex implements AutoCloseable {
    * @return those that were not there already (what {@link #removePoints} undoes if the write fails)
    */
   public Map<String, String> addPoints(String key, Map<String, String> points) {
+    return points.isEmpty() ? Map.of() : write(txn -> addPoints(txn, key, points));
+  }
+
+  /** {@link #addPoints(String, Map)} in the caller's write transaction. */
+  Map<String, String> addPoints(Txn<ByteBuffer> txn, String key, Map<String, String> points) {
     if (points.isEmpty()) {
       return Map.of();
     }
-    return write(txn -> {
-      State state = State.decode(reverse.get(txn, direct(utf8(key))));
-      Map<String, String> added = new LinkedHashMap<>();
-      for (Map.Entry<String, String> point : points.entrySet()) {
-        if (!point.getKey().startsWith("@")) {
-          throw new IllegalArgumentException("not a pseudo-property: " + point.getKey());
-        }
-        if (!point.getValue().equals(state.points.get(point.getKey()))) {
-          entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY);
-          added.put(point.getKey(), point.getValue());
-        }
+    State state = State.decode(reverse.get(txn, direct(utf8(key))));
+    Map<String, String> added = new LinkedHashMap<>();
+    for (Map.Entry<String, String> point : points.entrySet()) {
+      if (!point.getKey().startsWith("@")) {
+        throw new IllegalArgumentException("not a pseudo-property: " + point.getKey());
       }
-      if (!added.isEmpty()) {
-        Map<String, String> all = new LinkedHashMap<>(state.points);
-        all.putAll(added);
-        putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, all));
+      if (!point.getValue().equals(state.points.get(point.getKey()))) {
+        entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY);
+        added.put(point.getKey(), point.getValue());
       }
-      return added;
-    });
+    }
+    if (!added.isEmpty()) {
+      Map<String, String> all = new LinkedHashMap<>(state.points);
+      all.putAll(added);
+      putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, all));
+    }
+    return added;
   }
 
-  /** Undoes {@link #addPoints} of a write that did not happen. */
-  public void removePoints(String key, Map<String, String> added) {
+  /** Undoes {@link #addPoints} of a write that did not happen, in the caller's write transaction. */
+  void removePoints(Txn<ByteBuffer> txn, String key, Map<String, String> added) {
     if (added.isEmpty()) {
       return;
     }
-    write(txn -> {
-      State state = State.decode(reverse.get(txn, direct(utf8(key))));
-      Map<String, String> kept = new LinkedHashMap<>(state.points);
-      added.forEach((property, value) -> {
-        if (value.equals(kept.get(property))) {
-          kept.remove(property);
-          entries.delete(txn, direct(pointKey(property, value, key)));
-        }
-      });
-      putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, kept));
-      return null;
+    State state = State.decode(reverse.get(txn, direct(utf8(key))));
+    Map<String, String> kept = new LinkedHashMap<>(state.points);
+    added.forEach((property, value) -> {
+      if (value.equals(kept.get(property))) {
+        kept.remove(property);
+        entries.delete(txn, direct(pointKey(property, value, key)));
+      }
     });
+    putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, kept));
   }
 
   private void putState(Txn<ByteBuffer> txn, String key, State state) {
@@ -337,7 +337,8 @@ public final class OrderedIndex implements AutoCloseable {
     }
   }
 
-  private void reconcile(Txn<ByteBuffer> txn, String key, byte[] record) {
+  /** Makes the index match {@code record} (null: none) for {@code key}, in the caller's write transaction. */
+  void reconcile(Txn<ByteBuffer> txn, String key, byte[] record) {
     byte[] keyBytes = utf8(key);
     State old = State.decode(reverse.get(txn, direct(keyBytes)));
     State now = record == null ? State.NONE : State.of(record, properties, old.points);
@@ -692,7 +693,7 @@ public final class OrderedIndex implements AutoCloseable {
   }
 
   /** A write transaction; when the map is full, it is aborted, the map doubled, and the work done again. */
-  private <T> T write(Function<Txn<ByteBuffer>, T> work) {
+  <T> T write(Function<Txn<ByteBuffer>, T> work) {
     while (true) {
       long size = -1;
       growth.readLock().lock();

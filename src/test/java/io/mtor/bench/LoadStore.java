@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Fills a data folder with generated records, as the service stores them (entity JSON and the ordered index,
@@ -26,6 +28,8 @@ import java.util.UUID;
  * 100th id goes to {@code idsFile} (for GET benchmarks).
  */
 public final class LoadStore {
+
+  private static final int IN_FLIGHT = 1024;
 
   private LoadStore() {
   }
@@ -61,6 +65,8 @@ public final class LoadStore {
     Random random = new Random(1);
     long rawBytes = 0;
     long started = System.nanoTime();
+    Semaphore inFlight = new Semaphore(IN_FLIGHT);
+    AtomicReference<Throwable> firstFailure = new AtomicReference<>();
     try (OperationResultStore store = OperationResultStore.open(config.storeOptions())) {
       Instant base = Instant.parse("2026-01-01T00:00:00Z");
       for (int i = 0; i < records; i++) {
@@ -77,7 +83,14 @@ public final class LoadStore {
         JsonObject entity = OperationResults.newEntity(body, base.plusMillis(i));
         byte[] json = entity.toBuffer().getBytes();
         rawBytes += json.length;
-        store.insert(entity.getString("id"), json, Map.of(), null, null);
+        // Many writes in flight, as under load: the store's index writer takes them in batches.
+        inFlight.acquireUninterruptibly();
+        store.insertAsync(entity.getString("id"), json, Map.of(), null, null).whenComplete((done, failure) -> {
+          inFlight.release();
+          if (failure != null && firstFailure.compareAndSet(null, failure)) {
+            failure.printStackTrace();
+          }
+        });
         if (i == records / 2) {
           System.out.println("sample requestId " + entity.getString("requestId"));
         }
@@ -88,6 +101,10 @@ public final class LoadStore {
           System.err.printf("%,d records%n", i + 1);
         }
       }
+      inFlight.acquireUninterruptibly(IN_FLIGHT);
+    }
+    if (firstFailure.get() != null) {
+      throw new IllegalStateException("a write failed", firstFailure.get());
     }
     if (idsFile != null) {
       Files.write(Path.of(idsFile), sampleIds);

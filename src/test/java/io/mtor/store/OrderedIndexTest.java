@@ -322,4 +322,56 @@ class OrderedIndexTest {
       files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     }
   }
+  /**
+   * Writes from many threads at once go through the index writer in batches: each completes only once its record is
+   * listed and counted (a client lists what it was told is created); of two creates of one id exactly one wins, and
+   * the loser leaves neither its idempotency point nor its event behind.
+   */
+  @Test
+  void concurrentWritesAreListedWhenTheyCompleteAndOneOfTwoCreatesOfAnIdWins() throws Exception {
+    String p1 = guid("p1");
+    int ids = 300;
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 10_000))) {
+      OrderedIndex index = store.index();
+      java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+      List<java.util.concurrent.CompletableFuture<String>> writes = new ArrayList<>();
+      java.util.Set<String> listedWhenDone = java.util.concurrent.ConcurrentHashMap.newKeySet();
+      for (int i = 0; i < ids; i++) {
+        for (int twin = 0; twin < 2; twin++) {
+          String key = p1 + "/r" + i;
+          String eventId = "e-" + i + "-" + twin;
+          Map<String, String> points = Map.of("@key", "k-" + i + "-" + twin);
+          writes.add(java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> store.insertAsync(key, record("r" + key.substring(key.indexOf('/') + 2), p1, guid("t"), "op", 1), points, eventId, EVENT)
+              .handle((done, failure) -> {
+                if (failure == null && keys(all(index, Order.CREATED, false, p1, null, null)).contains(key)) {
+                  listedWhenDone.add(key);
+                }
+                return failure == null ? eventId : null;
+              }), threads).thenCompose(f -> f));
+        }
+      }
+      List<String> won = new ArrayList<>();
+      for (java.util.concurrent.CompletableFuture<String> write : writes) {
+        String eventId = write.get(30, TimeUnit.SECONDS);
+        if (eventId != null) {
+          won.add(eventId);
+        }
+      }
+      threads.shutdown();
+      assertThat(won).hasSize(ids);
+      assertThat(listedWhenDone).hasSize(ids);
+      assertThat(index.count(p1, null, null)).isEqualTo(ids);
+      // Only the winners' events wait for the audit trail, and only their points are indexed.
+      assertThat(store.pendingEvents(Long.MAX_VALUE, 10 * ids)).extracting(PendingEvent::eventId)
+        .containsExactlyInAnyOrderElementsOf(won);
+      for (int i = 0; i < ids; i++) {
+        int wins = 0;
+        for (int twin = 0; twin < 2; twin++) {
+          wins += index.keysWhere("@key", "k-" + i + "-" + twin).size();
+        }
+        assertThat(wins).as("points of r%d", i).isEqualTo(1);
+      }
+    }
+  }
 }
