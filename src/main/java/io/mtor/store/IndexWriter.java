@@ -1,6 +1,5 @@
 package io.mtor.store;
 
-import io.mtor.domain.ResultException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +27,8 @@ import java.util.function.Supplier;
  * follow each record (or undoes the points of a write that did not happen). Only then are the writes completed:
  * a write is acknowledged once its record is listable, so a client lists what it created.
  *
- * <p>The queue is bounded ({@value #QUEUE} writes): beyond it a write is refused with {@code STORE_UNAVAILABLE}
- * (503) before anything is written. The HTTP layer's admission control keeps far fewer writes in flight.
+ * <p>The queue is bounded ({@value #QUEUE} writes): beyond it the writing thread does its write itself. The HTTP
+ * layer's admission control keeps far fewer writes in flight.
  */
 final class IndexWriter implements AutoCloseable {
 
@@ -79,11 +78,14 @@ final class IndexWriter implements AutoCloseable {
     thread.start();
   }
 
-  /** Queues {@code job}; its {@link Job#done} completes once its batch has committed. */
+  /**
+   * Queues {@code job}; its {@link Job#done} completes once its batch has committed. With the queue full (or the
+   * writer stopping), the caller does the job itself, as a batch of one: a write is never dropped, and the queue's
+   * bound turns into back-pressure on the threads that write.
+   */
   CompletableFuture<Void> submit(Job job) {
     if (closing || !queue.offer(job)) {
-      job.done.completeExceptionally(closing ? ResultException.storeUnavailable(null)
-        : ResultException.unavailable("The store has too many writes in progress."));
+      write(List.of(job));
     }
     return job.done;
   }
@@ -165,7 +167,7 @@ final class IndexWriter implements AutoCloseable {
     }
   }
 
-  /** Finishes the writes queued so far, then stops; writes submitted after this are refused. */
+  /** Finishes the writes queued so far, then stops; writes submitted after this are done by their callers. */
   @Override
   public void close() {
     closing = true;
@@ -178,7 +180,7 @@ final class IndexWriter implements AutoCloseable {
       LOG.warn("The index writer did not finish within 10 s");
     }
     for (Job job; (job = queue.poll()) != null; ) {
-      job.done.completeExceptionally(ResultException.storeUnavailable(null));
+      write(List.of(job));
     }
   }
 }
