@@ -64,7 +64,7 @@ public final class Filter implements Predicate<JsonObject> {
   }
 
   /**
-   * Constraints a store can answer from secondary indexes: for each indexed property ({@code targetTenantId},
+   * Constraints a store can answer from its ordered index: for each indexed property ({@code targetTenantId},
    * {@code partnerTenantId}, {@code managedTenantOperationId}, {@code requestId}) constrained by
    * {@code P eq 'v'} or {@code P in (...)} in the top-level {@code and} chain, the set of values it may have
    * (Guids in lowercase). Every entity the filter matches has, for each reported property, one of the

@@ -51,7 +51,7 @@ enum Property {
   final String json;
   final Type type;
   /**
-   * Whether the store has a secondary index on it (see {@link Filter#equalityConstraints()}): the one list of them
+   * Whether the store indexes it (entries in the ordered index per value) (see {@link Filter#equalityConstraints()}): the one list of them
    * is {@link OperationResults#INDEXED}.
    */
   final boolean indexed;

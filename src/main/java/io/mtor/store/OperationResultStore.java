@@ -29,8 +29,9 @@ import java.util.function.BiConsumer;
  * Owns the process's Chronicle Maps: the managedTenantOperationResults, keyed by id, whose values are the
  * entities' UTF-8 JSON exactly as GET returns them (without {@code @odata.context}), in a series of files that
  * grows with the data ({@link RecordVolumes}); the outbox of events not yet in the audit trail ({@link Outbox});
- * and the secondary indexes. This class owns the files' life: the folder lock, the marker of an unclean exit,
- * recovery, the order of writes across the maps, and the free-space reserve ({@link DiskSpace}).
+ * and the ordered index ({@link OrderedIndex}, written in batches by {@link IndexWriter}). This class owns the
+ * files' life: the folder lock, the marker of an unclean exit, recovery, the order of writes across the maps, and
+ * the free-space reserve ({@link DiskSpace}).
  *
  * <p>Writes go to memory-mapped pages, so a write that returned survives the death of the process
  * ({@code kill -9}); the kernel writes the pages back. An unclean exit is detected with a marker file that
