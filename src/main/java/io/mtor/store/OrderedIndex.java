@@ -283,6 +283,12 @@ public final class OrderedIndex implements AutoCloseable {
    * Adds point entries (pseudo-properties, names starting with {@code @}) for the record {@code key}, before the
    * record is written: a crash after this leaves an extra candidate, never a miss.
    *
+   * <p>A record's reverse entry names exactly its point entries (what {@link #points} reports and a cluster snapshot
+   * copies). While a record holds the key with another value, the write will most likely be refused (the id is
+   * taken): the new value is added as an entry only, for {@link #removePoints} to take away, and the record keeps its
+   * own (before, the record's value was forgotten but its entry stayed, found by no one's reverse entry). Without a
+   * record, a value left by a crash is replaced.
+   *
    * @return those that were not there already (what {@link #removePoints} undoes if the write fails)
    */
   public Map<String, String> addPoints(String key, Map<String, String> points) {
@@ -292,18 +298,24 @@ public final class OrderedIndex implements AutoCloseable {
     return write(txn -> {
       State state = State.decode(reverse.get(txn, direct(utf8(key))));
       Map<String, String> added = new LinkedHashMap<>();
+      Map<String, String> all = new LinkedHashMap<>(state.points);
       for (Map.Entry<String, String> point : points.entrySet()) {
         if (!point.getKey().startsWith("@")) {
           throw new IllegalArgumentException("not a pseudo-property: " + point.getKey());
         }
-        if (!point.getValue().equals(state.points.get(point.getKey()))) {
+        String held = state.points.get(point.getKey());
+        if (!point.getValue().equals(held)) {
           entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY);
           added.put(point.getKey(), point.getValue());
+          if (held == null) {
+            all.put(point.getKey(), point.getValue());
+          } else if (!state.hasRecord) {
+            entries.delete(txn, direct(pointKey(point.getKey(), held, key)));
+            all.put(point.getKey(), point.getValue());
+          }
         }
       }
-      if (!added.isEmpty()) {
-        Map<String, String> all = new LinkedHashMap<>(state.points);
-        all.putAll(added);
+      if (!all.equals(state.points)) {
         putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, all));
       }
       return added;
@@ -319,9 +331,9 @@ public final class OrderedIndex implements AutoCloseable {
       State state = State.decode(reverse.get(txn, direct(utf8(key))));
       Map<String, String> kept = new LinkedHashMap<>(state.points);
       added.forEach((property, value) -> {
+        entries.delete(txn, direct(pointKey(property, value, key)));
         if (value.equals(kept.get(property))) {
           kept.remove(property);
-          entries.delete(txn, direct(pointKey(property, value, key)));
         }
       });
       putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, kept));
@@ -644,6 +656,11 @@ public final class OrderedIndex implements AutoCloseable {
       ByteBuffer v = counts.get(txn, direct(selector));
       return v == null ? 0L : v.getLong(0);
     });
+  }
+
+  /** The point entries (pseudo-properties, see {@link #addPoints}) held for the record {@code key}. */
+  public Map<String, String> points(String key) {
+    return read(txn -> State.decode(reverse.get(txn, direct(utf8(key)))).points);
   }
 
   /** Keys of the records a point entry names (a superset: check each record). */
