@@ -23,6 +23,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
@@ -34,8 +35,8 @@ import java.util.zip.GZIPOutputStream;
  * (see {@link SnapshotCapture}). The ordered index is not in it: loading rebuilds it from the records.
  *
  * <p>A portable export, not a copy of the store's files: Chronicle Map files are sized for one machine and written in
- * place (a copy taken while they change is torn), and LMDB's file holds free pages; JSON lines compress to a fifth
- * and load into any store.
+ * place (a copy taken while they change is torn), and LMDB's file holds free pages; JSON lines compress to about
+ * 110 bytes a record and load into any store.
  */
 final class SnapshotFile {
 
@@ -70,8 +71,7 @@ final class SnapshotFile {
                        SnapshotCapture capture) throws IOException {
     Path temp = target.resolveSibling(target.getFileName() + ".tmp");
     try {
-      try (Writer out = new BufferedWriter(new OutputStreamWriter(
-        new GZIPOutputStream(Files.newOutputStream(temp), 1 << 16), StandardCharsets.UTF_8), 1 << 16)) {
+      try (Writer out = new BufferedWriter(new OutputStreamWriter(fastGzip(temp), StandardCharsets.UTF_8), 1 << 16)) {
         JsonObject files = new JsonObject();
         shared.forEach((name, content) -> files.put(name, Base64.getEncoder().encodeToString(content)));
         line(out, new JsonObject().put("format", FORMAT).put("term", at.getTerm()).put("index", at.getIndex())
@@ -106,6 +106,18 @@ final class SnapshotFile {
       capture.finish();
       Files.deleteIfExists(temp);
     }
+  }
+
+  /**
+   * gzip at its fastest level: measured on 200,000 records, 22 MB instead of the default level's 20 MB, written in
+   * 15 s instead of 19 s.
+   */
+  private static GZIPOutputStream fastGzip(Path file) throws IOException {
+    return new GZIPOutputStream(Files.newOutputStream(file), 1 << 16) {
+      {
+        def.setLevel(Deflater.BEST_SPEED);
+      }
+    };
   }
 
   private static void line(Writer out, SnapshotCapture.Image image) throws IOException {
