@@ -296,7 +296,7 @@ class ClusterIT {
 
   /** The node's log lines about snapshots. */
   private void printSnapshotLines(String node) {
-    nodes.get(node).output().lines().filter(line -> line.contains("napshot")).filter(line -> !line.contains("DEBUG"))
+    nodes.get(node).output().lines().filter(line -> line.contains("Snapshot at") || line.contains("Store replaced"))
       .forEach(line -> System.out.println("cluster: " + node + ": " + line));
   }
 

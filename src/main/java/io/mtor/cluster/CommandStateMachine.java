@@ -61,8 +61,9 @@ final class CommandStateMachine extends BaseStateMachine {
   /** The first entry after a restart may have reached the store without its note (see {@link AppliedIndex}). */
   private volatile boolean checkFirst = true;
   /**
-   * Where the store stands at a start, reported as the latest snapshot until the first entry is applied: Ratis
-   * resumes applying after the snapshot it is told of, and the store is further on than its newest snapshot file.
+   * Where the store stands at a start, reported as the latest snapshot while the Raft server starts (see
+   * {@link #started}): Ratis resumes applying after the snapshot it is told of then, and the store is further on than
+   * its newest snapshot file.
    */
   private volatile TermIndex resumeAt;
 
@@ -87,6 +88,14 @@ final class CommandStateMachine extends BaseStateMachine {
         resumeAt = TermIndex.valueOf(noted.term(), noted.index());
       }
     }, IOException.class);
+  }
+
+  /**
+   * The Raft server has started (its log is open, its applying thread knows where to resume): from now on the latest
+   * snapshot is the newest snapshot file, which a leader can send to a follower.
+   */
+  void started() {
+    resumeAt = null;
   }
 
   /** Lets entries be applied: until then (the service starting), the applying thread waits. */
@@ -167,7 +176,6 @@ final class CommandStateMachine extends BaseStateMachine {
   private void restore() throws IOException {
     TermIndex at = snapshots.restore();
     setLastAppliedTermIndex(at);
-    resumeAt = null;
     checkFirst = false;
     appliedUpTo(at.getTerm(), at.getIndex());
     snapshots.restored();
@@ -243,7 +251,6 @@ final class CommandStateMachine extends BaseStateMachine {
   }
 
   private void appliedUpTo(long term, long index) {
-    resumeAt = null;
     updateLastAppliedTermIndex(term, index);
     noted.note(term, index);
     for (Map.Entry<Long, CompletableFuture<Void>> first; (first = waiting.firstEntry()) != null

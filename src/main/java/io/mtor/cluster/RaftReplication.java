@@ -128,6 +128,7 @@ public final class RaftReplication implements Replication {
       .setServerId(RaftPeerId.valueOf(settings.nodeId())).setStateMachine(stateMachine)
       .setOption(RaftStorage.StartupOption.RECOVER).build();
     server.start();
+    stateMachine.started();
 
     // Within the request timeout, and short: during an election a client gets 503 + Retry-After in seconds, not a
     // request hanging until the new leader is there.
