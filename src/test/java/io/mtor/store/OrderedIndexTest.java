@@ -1,6 +1,7 @@
 package io.mtor.store;
 
 import io.mtor.domain.OperationResults;
+import io.mtor.domain.ResultException;
 import io.mtor.store.OrderedIndex.Hit;
 import io.mtor.store.OrderedIndex.Order;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The ordered index alone and through the store: entries, counters, reconcile, growth, reopen and recovery. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -128,6 +130,20 @@ class OrderedIndexTest {
       assertThat(index.count("", "partnerTenantId", p1)).isEqualTo(1);
       assertThat(keys(all(index, Order.CREATED, true, "", "managedTenantOperationId", longOperation)))
         .containsExactly("b", "a");
+    }
+  }
+
+  @Test
+  void aRefusedCreateWithAnotherIdempotencyKeyLeavesTheRecordItsOwn() {
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 0))) {
+      byte[] a = record("a", guid("p"), guid("t"), "op", 1);
+      store.insert("a", a, Map.of("@key", "k1"), null, null);
+      assertThatThrownBy(() -> store.insert("a", a, Map.of("@key", "k2"), null, null))
+        .isInstanceOf(ResultException.class);
+      // What a copy of the store (a cluster snapshot) takes from the reverse entry is what readers find.
+      assertThat(store.points("a")).isEqualTo(Map.of("@key", "k1"));
+      assertThat(store.idsWhere("@key", "k1")).containsExactly("a");
+      assertThat(store.idsWhere("@key", "k2")).isEmpty();
     }
   }
 
