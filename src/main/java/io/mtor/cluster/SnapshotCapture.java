@@ -23,7 +23,8 @@ import java.util.Map;
  * snapshot's index has a before-image saying "absent" and is left out.
  *
  * <p>Cost: one store read per applied change while a snapshot is written, and the heap of the before-images of the
- * keys changed meanwhile (about a record each: 60,000 changes during a one-minute snapshot are some 60 MB).
+ * keys changed meanwhile: a record each for records that existed at the snapshot's index (60,000 updates during a
+ * one-minute snapshot are some 60 MB), a name for keys created since. They are not bounded (docs/cluster.md).
  */
 final class SnapshotCapture {
 
