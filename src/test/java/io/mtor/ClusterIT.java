@@ -30,7 +30,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * reads after writes across nodes, writes through followers, races through two and three nodes, a nextLink continued
  * on another node, {@code kill -9} of the leader and then of a follower under load, two rounds in a row (nothing
  * acknowledged lost), the restarted nodes catching up, every node's audit trail holding every change once, in log order, line for line the
- * same, and a survivor of a minority answering 503 with Retry-After.
+ * same, and a survivor of a minority answering 503 with Retry-After. Then, with a snapshot every 100 entries: a node
+ * down while the others compact their logs past its position, and a node whose data folder is lost, catch up from the
+ * leader's snapshot and serve every record, while the others' logs stay short; a node restarted with its data folder
+ * resumes from its own applied index.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ClusterIT {
@@ -44,6 +47,9 @@ class ClusterIT {
   private String peers;
   /** The node the last kill round killed. */
   private String lastKilled;
+  /** Settings every node of the test gets besides its id and the peers. */
+  private final Map<String, String> settings = new LinkedHashMap<>(Map.of("RATE_LIMIT_PER_SECOND", "0",
+    "LOG_FORMAT", "text"));
 
   @AfterEach
   void stopAll() throws InterruptedException {
@@ -55,22 +61,7 @@ class ClusterIT {
   @Test
   void threeNodesReplicateSurviveTheLeadersDeathAndKeepIdenticalAuditTrails() throws Exception {
     List<String> ids = List.of("n1", "n2", "n3");
-    StringBuilder peerList = new StringBuilder();
-    for (String id : ids) {
-      peerList.append(peerList.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(freePort());
-    }
-    peers = peerList.toString();
-    // A node answers only once a majority is up (it needs the cluster's shared keys): start all three at once.
-    List<CompletableFuture<ServiceProcess>> starting = new ArrayList<>();
-    for (String id : ids) {
-      starting.add(CompletableFuture.supplyAsync(() -> startNode(id)));
-    }
-    for (int i = 0; i < ids.size(); i++) {
-      nodes.put(ids.get(i), starting.get(i).join());
-    }
-    for (String id : ids) {
-      awaitReady(id, 60);
-    }
+    startCluster(ids);
     ServiceProcess n1 = nodes.get("n1");
     String token = n1.token();
 
@@ -181,6 +172,169 @@ class ClusterIT {
       ready.statusCode(), ready.body());
   }
 
+  @Test
+  void nodesBehindTheCompactedLogCatchUpFromTheLeadersSnapshot() throws Exception {
+    settings.put("CLUSTER_SNAPSHOT_EVERY_ENTRIES", "100");
+    List<String> ids = List.of("n1", "n2", "n3");
+    startCluster(ids);
+    String leader = leader();
+    List<String> followers = ids.stream().filter(n -> !n.equals(leader)).toList();
+    String token = nodes.get(leader).token();
+    Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+
+    // A follower down while the others write 320 entries, snapshot every 100 and delete their logs before that.
+    String down = followers.get(0);
+    nodes.get(down).kill();
+    create(leader, 320, acknowledged, token);
+    for (String node : ids.stream().filter(n -> !n.equals(down)).toList()) {
+      awaitCompacted(node);
+    }
+    nodes.put(down, startNode(down));
+    awaitReady(down, 60);
+    assertThat(nodes.get(down).output()).contains("Store replaced by snapshot");
+    printSnapshotLines(down);
+    assertSameRecords(leader, down, acknowledged, token);
+
+    // A follower whose data folder is lost: a new node with the same id.
+    String lost = followers.get(1);
+    nodes.get(lost).kill();
+    deleteTree(root.resolve(lost));
+    create(leader, 240, acknowledged, token);
+    awaitCompacted(leader);
+    nodes.put(lost, startNode(lost));
+    awaitReady(lost, 60);
+    assertThat(nodes.get(lost).output()).contains("Store replaced by snapshot");
+    printSnapshotLines(lost);
+    assertSameRecords(leader, lost, acknowledged, token);
+    // A restart with the data folder resumes from the node's own applied index: no snapshot is sent.
+    nodes.get(down).kill();
+    nodes.put(down, startNode(down));
+    awaitReady(down, 60);
+    create(leader, 16, acknowledged, token);
+    assertSameRecords(leader, down, acknowledged, token);
+    assertThat(nodes.get(down).output()).doesNotContain("Store replaced by snapshot");
+    long logBytes = logBytes(leader);
+    System.out.printf("cluster: %d creates; the leader's Raft log holds %d KiB after compaction%n", acknowledged.size(),
+      logBytes >> 10);
+    // 576 creates take some 520 KB of log; the leader keeps the entries after its last snapshot and the segments
+    // around it (64 KB each at this interval).
+    assertThat(logBytes).isLessThan(300 << 10);
+
+    // The lost node's audit trail starts after the snapshot it was sent, and from there is the leader's.
+    List<List<Long>> trails = trails(leader, lost);
+    List<Long> lostTrail = trails.get(1);
+    assertThat(lostTrail).isNotEmpty();
+    assertThat(lostTrail.get(0)).isGreaterThan(1);
+    assertThat(lostTrail).isEqualTo(trails.get(0).stream().filter(sequence -> sequence >= lostTrail.get(0)).toList());
+  }
+
+  /** {@code count} creates through {@code node}, eight at a time. */
+  private void create(String node, int count, Set<String> acknowledged, String token) {
+    ServiceProcess process = nodes.get(node);
+    for (int done = 0; done < count; done += 8) {
+      List<CompletableFuture<HttpResponse<String>>> creates = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        creates.add(CompletableFuture.supplyAsync(() -> unchecked(process, "POST", COLLECTION,
+          TestService.body().encode(), token, null)));
+      }
+      for (CompletableFuture<HttpResponse<String>> create : creates) {
+        HttpResponse<String> answer = create.join();
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(201);
+        acknowledged.add(new JsonObject(answer.body()).getString("id"));
+      }
+    }
+  }
+
+  /** Waits until the node has a snapshot and its log no longer starts at the first entry. */
+  private void awaitCompacted(String node) throws Exception {
+    Path raft = root.resolve(node).resolve("raft");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      List<String> names = fileNames(raft);
+      if (names.stream().anyMatch(n -> n.matches("snapshot\\.\\d+_\\d+"))
+        && names.stream().noneMatch(n -> n.startsWith("log_0-") || n.equals("log_inprogress_0"))) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError(node + " did not compact its log: " + fileNames(raft));
+  }
+
+  private static List<String> fileNames(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir)) {
+      return files.filter(java.nio.file.Files::isRegularFile).map(f -> f.getFileName().toString()).toList();
+    }
+  }
+
+  /** The bytes of the node's Raft log segments. */
+  private long logBytes(String node) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(root.resolve(node).resolve("raft"))) {
+      return files.filter(f -> f.getFileName().toString().startsWith("log_")).mapToLong(f -> f.toFile().length()).sum();
+    }
+  }
+
+  /** Every acknowledged record reads the same (body and ETag) on both nodes; 16 ids at a time. */
+  private void assertSameRecords(String node, String other, Set<String> acknowledged, String token) {
+    List<String> all = List.copyOf(acknowledged);
+    for (int from = 0; from < all.size(); from += 16) {
+      List<CompletableFuture<List<HttpResponse<String>>>> reads = new ArrayList<>();
+      for (String id : all.subList(from, Math.min(all.size(), from + 16))) {
+        reads.add(CompletableFuture.supplyAsync(() -> List.of(
+          unchecked(nodes.get(node), "GET", COLLECTION + "/" + id, token),
+          unchecked(nodes.get(other), "GET", COLLECTION + "/" + id, token))));
+      }
+      for (CompletableFuture<List<HttpResponse<String>>> read : reads) {
+        HttpResponse<String> a = read.join().get(0);
+        HttpResponse<String> b = read.join().get(1);
+        assertThat(b.statusCode()).as(other + " " + b.uri()).isEqualTo(200);
+        assertThat(b.headers().firstValue("ETag")).isEqualTo(a.headers().firstValue("ETag"));
+        assertThat(b.body().replaceAll("http://127.0.0.1:\\d+", ""))
+          .isEqualTo(a.body().replaceAll("http://127.0.0.1:\\d+", ""));
+      }
+    }
+  }
+
+  private static HttpResponse<String> unchecked(ServiceProcess node, String method, String path, String token) {
+    try {
+      return send(node, method, path, null, token);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The node's log lines about snapshots. */
+  private void printSnapshotLines(String node) {
+    nodes.get(node).output().lines().filter(line -> line.contains("Snapshot at") || line.contains("Store replaced"))
+      .forEach(line -> System.out.println("cluster: " + node + ": " + line));
+  }
+
+  /** The sequences of the two nodes' audit trails, once both end at the same change. */
+  private List<List<Long>> trails(String node, String other) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    List<List<Long>> trails = List.of();
+    while (System.nanoTime() < deadline) {
+      trails = List.of(trail(node), trail(other));
+      if (!trails.get(1).isEmpty() && trails.get(0).get(trails.get(0).size() - 1)
+        .equals(trails.get(1).get(trails.get(1).size() - 1))) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    return trails;
+  }
+
+  private List<Long> trail(String node) {
+    return AuditTrail.events(root.resolve(node).resolve("audit")).stream().map(e -> e.getLong("sequence")).toList();
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir)) {
+      for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(file);
+      }
+    }
+  }
+
   /**
    * Clients create through all three nodes; the leader (or a follower) is killed with {@code kill -9}; writes must
    * work again, every 201 must be readable on both survivors, and the node, restarted, must serve every record.
@@ -270,10 +424,31 @@ class ClusterIT {
     }
   }
 
+  /** Starts the nodes at once (a node answers only once a majority is up: it needs the cluster's shared keys). */
+  private void startCluster(List<String> ids) throws Exception {
+    StringBuilder peerList = new StringBuilder();
+    for (String id : ids) {
+      peerList.append(peerList.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(freePort());
+    }
+    peers = peerList.toString();
+    List<CompletableFuture<ServiceProcess>> starting = new ArrayList<>();
+    for (String id : ids) {
+      starting.add(CompletableFuture.supplyAsync(() -> startNode(id)));
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      nodes.put(ids.get(i), starting.get(i).join());
+    }
+    for (String id : ids) {
+      awaitReady(id, 60);
+    }
+  }
+
   private ServiceProcess startNode(String id) {
     try {
-      return ServiceProcess.start(root.resolve(id), Map.of("CLUSTER_NODE_ID", id, "CLUSTER_PEERS", peers,
-        "RATE_LIMIT_PER_SECOND", "0", "LOG_FORMAT", "text"));
+      Map<String, String> env = new LinkedHashMap<>(settings);
+      env.put("CLUSTER_NODE_ID", id);
+      env.put("CLUSTER_PEERS", peers);
+      return ServiceProcess.start(root.resolve(id), env);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

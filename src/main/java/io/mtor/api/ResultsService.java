@@ -54,7 +54,7 @@ public final class ResultsService {
   static final long REDELIVER_AFTER_MILLIS = 3_000;
   static final int REDELIVER_BATCH = 10_000;
   /** The file in the data folder that records how records are keyed ({@code tenant} or {@code global}). */
-  static final String KEY_SCHEME_FILE = "key-scheme";
+  static final String KEY_SCHEME_FILE = OperationResultStore.KEY_SCHEME_FILE;
 
   private static final Logger LOG = LoggerFactory.getLogger(ResultsService.class);
 
@@ -106,7 +106,7 @@ public final class ResultsService {
     }
     // The cluster's shared keys ($skiptoken, development signing key) must be in the data folder before the
     // token verifier and the list handler read them; entries are applied only once the service is attached.
-    return vertx.executeBlocking(() -> RaftReplication.start(vertx, config.cluster(), config.store().dataDir(),
+    return vertx.executeBlocking(() -> RaftReplication.start(vertx, config.cluster(), store, config.store().dataDir(),
         config.auth().enabled() && config.auth().devKey(), config.limits().requestTimeoutSeconds() * 1000L))
       .compose(started -> {
         cluster = started;

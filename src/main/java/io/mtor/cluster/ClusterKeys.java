@@ -57,7 +57,7 @@ final class ClusterKeys {
   }
 
   /** Replaces {@code name} at once (owner-only), whatever a single-node start left there. */
-  private static void write(Path dataDir, String name, byte[] content) throws IOException {
+  static void write(Path dataDir, String name, byte[] content) throws IOException {
     Path temp = Files.createTempFile(dataDir, name, ".tmp");
     try {
       try {

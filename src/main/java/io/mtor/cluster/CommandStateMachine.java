@@ -4,6 +4,7 @@ import io.mtor.app.Command;
 import io.mtor.app.ResultsApplication;
 import io.mtor.app.Stored;
 import io.mtor.domain.ResultException;
+import io.mtor.store.OperationResultStore;
 import io.vertx.core.json.JsonObject;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -12,12 +13,13 @@ import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,10 +39,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * index as the event's sequence number. Its answer (the record, or the command's failure) goes back to the node that
  * proposed it as the entry's reply.
  *
- * <p>The store is the state; it persists itself. The state machine reports the index it last applied (noted in
- * {@link AppliedIndex}) as its "snapshot", so that Ratis resumes the log after it at a restart. That snapshot has no
- * files: it cannot be installed on another node, so the log is never compacted (no {@link #takeSnapshot}); a node
- * that was down catches up from the log.
+ * <p>The store is the state; it persists itself. At a start the state machine reports the index it last applied
+ * (noted in {@link AppliedIndex}) as its snapshot, so that Ratis resumes the log after it. Besides, every
+ * {@code cluster.snapshotEveryEntries} entries it writes a real snapshot ({@link Snapshots}), a file Ratis can ship;
+ * once one is written Ratis deletes the log before it, and a node whose position in the log is gone (down too long,
+ * or a new or wiped node) is sent the leader's newest snapshot, which replaces its store ({@link #reinitialize}),
+ * then the log after it.
  */
 final class CommandStateMachine extends BaseStateMachine {
 
@@ -48,6 +52,7 @@ final class CommandStateMachine extends BaseStateMachine {
 
   private final Path dataDir;
   private final boolean devKey;
+  private final Snapshots snapshots;
   private final CompletableFuture<ResultsApplication> application = new CompletableFuture<>();
   /** Those waiting for an index to be applied, by that index. */
   private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiting = new ConcurrentSkipListMap<>();
@@ -55,19 +60,42 @@ final class CommandStateMachine extends BaseStateMachine {
   private AppliedIndex noted;
   /** The first entry after a restart may have reached the store without its note (see {@link AppliedIndex}). */
   private volatile boolean checkFirst = true;
+  /**
+   * Where the store stands at a start, reported as the latest snapshot while the Raft server starts (see
+   * {@link #started}): Ratis resumes applying after the snapshot it is told of then, and the store is further on than
+   * its newest snapshot file.
+   */
+  private volatile TermIndex resumeAt;
 
-  CommandStateMachine(Path dataDir, boolean devKey) {
+  CommandStateMachine(Path dataDir, boolean devKey, OperationResultStore store) {
     this.dataDir = dataDir;
     this.devKey = devKey;
+    this.snapshots = new Snapshots(dataDir, store);
   }
 
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
-    super.initialize(server, groupId, storage);
-    noted = AppliedIndex.open(dataDir);
-    if (noted.index() >= 0) {
-      updateLastAppliedTermIndex(noted.term(), noted.index());
-    }
+    getLifeCycle().startAndTransition(() -> {
+      super.initialize(server, groupId, storage);
+      snapshots.init(storage);
+      noted = AppliedIndex.open(dataDir);
+      if (snapshots.restoreInterrupted()) {
+        LOG.warn("The previous process died while a snapshot replaced the store: loading it again");
+        restore();
+      }
+      if (noted.index() >= 0) {
+        updateLastAppliedTermIndex(noted.term(), noted.index());
+        resumeAt = TermIndex.valueOf(noted.term(), noted.index());
+      }
+    }, IOException.class);
+  }
+
+  /**
+   * The Raft server has started (its log is open, its applying thread knows where to resume): from now on the latest
+   * snapshot is the newest snapshot file, which a leader can send to a follower.
+   */
+  void started() {
+    resumeAt = null;
   }
 
   /** Lets entries be applied: until then (the service starting), the applying thread waits. */
@@ -99,15 +127,14 @@ final class CommandStateMachine extends BaseStateMachine {
 
   @Override
   public SnapshotInfo getLatestSnapshot() {
-    long index = noted == null ? -1 : noted.index();
-    if (index < 0) {
-      return null;
+    TermIndex resume = resumeAt;
+    if (resume == null) {
+      return snapshots.latest();
     }
-    TermIndex at = TermIndex.valueOf(noted.term(), index);
     return new SnapshotInfo() {
       @Override
       public TermIndex getTermIndex() {
-        return at;
+        return resume;
       }
 
       @Override
@@ -118,8 +145,40 @@ final class CommandStateMachine extends BaseStateMachine {
   }
 
   @Override
-  public long takeSnapshot() {
-    return RaftLog.INVALID_LOG_INDEX;
+  public StateMachineStorage getStateMachineStorage() {
+    return snapshots.storage();
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    return snapshots.take(getLastAppliedTermIndex());
+  }
+
+  /** Ratis is about to install the leader's snapshot (called for each of its chunks). */
+  @Override
+  public void pause() {
+    if (!getLifeCycleState().isPausingOrPaused()) {
+      getLifeCycle().transition(LifeCycle.State.PAUSING);
+      getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  /** The leader's snapshot is installed in the state-machine folder: it replaces the store; the log follows it. */
+  @Override
+  public void reinitialize() throws IOException {
+    restore();
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  private void restore() throws IOException {
+    TermIndex at = snapshots.restore();
+    setLastAppliedTermIndex(at);
+    checkFirst = false;
+    appliedUpTo(at.getTerm(), at.getIndex());
+    snapshots.restored();
   }
 
   @Override
@@ -140,7 +199,9 @@ final class CommandStateMachine extends BaseStateMachine {
         ClusterKeys.apply(dataDir, json, devKey);
         reply = new JsonObject().put("ok", true);
       } else {
-        reply = apply(Command.fromJson(json), index);
+        Command command = Command.fromJson(json);
+        snapshots.beforeChange(command.key());
+        reply = apply(command, index);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -210,6 +271,7 @@ final class CommandStateMachine extends BaseStateMachine {
   @Override
   public void close() throws IOException {
     application.completeExceptionally(new IllegalStateException("closed"));
+    snapshots.close();
     if (noted != null) {
       noted.close();
     }

@@ -7,6 +7,7 @@ import io.mtor.app.Stored;
 import io.mtor.config.ClusterSettings;
 import io.mtor.domain.OperationResults;
 import io.mtor.domain.ResultException;
+import io.mtor.store.OperationResultStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -27,6 +28,7 @@ import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +71,10 @@ public final class RaftReplication implements Replication {
   /** A follower that has heard nothing from the leader for a random time between these two starts an election. */
   static final TimeDuration ELECTION_TIMEOUT_MIN = TimeDuration.valueOf(300, TimeUnit.MILLISECONDS);
   static final TimeDuration ELECTION_TIMEOUT_MAX = TimeDuration.valueOf(600, TimeUnit.MILLISECONDS);
+  /** Bounds of a log segment's size, and what a log entry takes (a create's command and Ratis's framing). */
+  static final long MIN_SEGMENT_BYTES = 64 << 10;
+  static final long MAX_SEGMENT_BYTES = 32 << 20;
+  static final long ENTRY_BYTES = 900;
   /** The node's Ratis client tries a failed request again after this long. */
   static final long CLIENT_RETRY_MILLIS = 50;
   /** How long a write or a read may wait for the cluster before it is answered with a 503. */
@@ -93,8 +99,8 @@ public final class RaftReplication implements Replication {
    * @param requestTimeoutMillis the service's request timeout: a write or read waiting for the cluster is answered
    *                             with a 503 well before it
    */
-  public static RaftReplication start(Vertx vertx, ClusterSettings settings, Path dataDir, boolean devKey,
-                                      long requestTimeoutMillis) throws IOException {
+  public static RaftReplication start(Vertx vertx, ClusterSettings settings, OperationResultStore store, Path dataDir,
+                                      boolean devKey, long requestTimeoutMillis) throws IOException {
     List<RaftPeer> peers = new ArrayList<>();
     for (Map.Entry<String, String> peer : settings.addresses().entrySet()) {
       peers.add(RaftPeer.newBuilder().setId(peer.getKey()).setAddress(peer.getValue()).build());
@@ -109,8 +115,7 @@ public final class RaftReplication implements Replication {
     // Reads from any node see every acknowledged write: ReadIndex, answered by the node asked, not only the leader.
     RaftServerConfigKeys.Read.setOption(properties, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setTimeout(properties, TimeDuration.valueOf(requestTimeoutMillis, TimeUnit.MILLISECONDS));
-    // The store persists itself: no snapshots (see CommandStateMachine), so the log is kept whole.
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
+    snapshots(properties, settings.snapshotEveryEntries());
     // Failover: a follower that hears nothing from the leader for a random 300-600 ms starts an election (Ratis's
     // default is 150-300 ms, which elects needlessly when a loaded machine stalls a JVM for that long; the leader's
     // heartbeat goes every 150 ms, half the minimum). With the pre-vote round and the new leader's first commit, writes
@@ -118,11 +123,12 @@ public final class RaftReplication implements Replication {
     RaftServerConfigKeys.Rpc.setTimeoutMin(properties, ELECTION_TIMEOUT_MIN);
     RaftServerConfigKeys.Rpc.setTimeoutMax(properties, ELECTION_TIMEOUT_MAX);
 
-    CommandStateMachine stateMachine = new CommandStateMachine(dataDir, devKey);
+    CommandStateMachine stateMachine = new CommandStateMachine(dataDir, devKey, store);
     RaftServer server = RaftServer.newBuilder().setGroup(group).setProperties(properties)
       .setServerId(RaftPeerId.valueOf(settings.nodeId())).setStateMachine(stateMachine)
       .setOption(RaftStorage.StartupOption.RECOVER).build();
     server.start();
+    stateMachine.started();
 
     // Within the request timeout, and short: during an election a client gets 503 + Retry-After in seconds, not a
     // request hanging until the new leader is there.
@@ -139,6 +145,23 @@ public final class RaftReplication implements Replication {
     LOG.info("Cluster node {} of {} (Raft on port {}, log in {})", settings.nodeId(), settings.addresses().keySet(),
       settings.raftPort(), raftDir.toAbsolutePath().normalize());
     return new RaftReplication(vertx, settings, stateMachine, server, client, timeout);
+  }
+
+  /**
+   * Log compaction: a snapshot every {@code every} applied entries (see {@link Snapshots}), then the log up to it is
+   * deleted, whether or not every follower has it (a follower behind it is sent the snapshot). Only whole segments are
+   * deleted, so a segment holds about half an interval's entries (0.9 KB each; Ratis's 32 MB at most): each snapshot
+   * then has closed segments before it. Snapshots are not taken at shutdown: the store resumes from its applied index.
+   */
+  private static void snapshots(RaftProperties properties, long every) {
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, every);
+    RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(properties, false);
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(properties, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(properties, true);
+    RaftServerConfigKeys.Log.setPurgeGap(properties, 1);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(properties, SizeInBytes.valueOf(
+      Math.max(MIN_SEGMENT_BYTES, Math.min(MAX_SEGMENT_BYTES, every * ENTRY_BYTES / 2))));
   }
 
   /**

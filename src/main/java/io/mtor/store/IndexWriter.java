@@ -24,8 +24,9 @@ import java.util.function.Supplier;
  * <p>A batch, in order: the first transaction adds every write's entries that must exist before its record
  * (idempotency points: a crash after it leaves a candidate, never a record whose key is lost); then each write's
  * record is written to the records files, outside any transaction; then the second transaction makes the index
- * follow each record (or undoes the points of a write that did not happen). Only then are the writes completed:
- * a write is acknowledged once its record is listable, so a client lists what it created.
+ * follow each record, the points of a write that won becoming its record's own (or going again, for a write that
+ * did not happen). Only then are the writes completed: a write is acknowledged once its record is listable, so a
+ * client lists what it created.
  *
  * <p>The queue is bounded ({@value #QUEUE} writes): beyond it the writing thread does its write itself. The HTTP
  * layer's admission control keeps far fewer writes in flight.
@@ -144,6 +145,7 @@ final class IndexWriter implements AutoCloseable {
         for (int i = 0; i < n; i++) {
           Job job = batch.get(i);
           if (failed[i] == null) {
+            index.claimPoints(txn, job.key, job.points);
             index.reconcile(txn, job.key, records.apply(job.key));
           } else {
             index.removePoints(txn, job.key, added.get(i));

@@ -57,6 +57,11 @@ public final class OperationResultStore implements AutoCloseable {
   static final String OLD_INDEX_FILE = "index-v1.dat";
   static final String OPEN_MARKER = MAP_FILE + ".open";
   static final String LOCK_FILE = "store.lock";
+  /**
+   * The file in the data folder that says how the service keys records ({@code tenant} or {@code global}; written and
+   * checked by the service): a copy of the store (a cluster snapshot) carries it with the records.
+   */
+  public static final String KEY_SCHEME_FILE = "key-scheme";
 
   private static final Logger LOG = LoggerFactory.getLogger(OperationResultStore.class);
 
@@ -443,6 +448,59 @@ public final class OperationResultStore implements AutoCloseable {
    */
   public void forEach(BiConsumer<String, byte[]> consumer) {
     map().forEach(consumer);
+  }
+
+  /**
+   * The pseudo-properties ({@code @name}: idempotency keys) indexed with the record {@code key}: state that decides
+   * later writes but is not in the record, so a copy of the store (a cluster snapshot) carries it beside the record.
+   */
+  public Map<String, String> points(String key) {
+    map();
+    return index.points(key);
+  }
+
+  /**
+   * Removes every record and its index entries, without events: the first step of loading a copy of another store
+   * (a cluster snapshot), after which {@link #load} puts the copy's records. Nothing else may write meanwhile.
+   */
+  public void clear() {
+    RecordVolumes records = map();
+    for (List<String> keys = index.keys(null, RECONCILE_BATCH); !keys.isEmpty();
+         keys = index.keys(keys.get(keys.size() - 1), RECONCILE_BATCH)) {
+      for (String key : keys) {
+        byte[] record = records.get(key);
+        if (record != null) {
+          records.remove(key, record);
+        }
+      }
+      index.reconcileAll(keys, records::get, RECONCILE_BATCH);
+    }
+    // A record the index does not know (none after an open's recovery) goes too.
+    List<String> left = new ArrayList<>();
+    records.forEach((key, record) -> left.add(key));
+    for (String key : left) {
+      byte[] record = records.get(key);
+      if (record != null) {
+        records.remove(key, record);
+      }
+    }
+  }
+
+  /** A record of a copy of a store, with its pseudo-properties (see {@link #points}). */
+  public record Copied(String key, byte[] record, Map<String, String> points) {
+  }
+
+  /**
+   * Puts records of a copy of a store (see {@link #clear}), without events; a key already held keeps its record (a
+   * copy may name a record twice, with the same bytes). The index follows in one transaction per call.
+   */
+  public void load(List<Copied> batch) {
+    RecordVolumes records = map();
+    for (Copied copied : batch) {
+      index.claimPoints(copied.key(), copied.points());
+      records.putIfAbsent(copied.key(), copied.record());
+    }
+    index.reconcileAll(batch.stream().map(Copied::key).toList(), records::get, RECONCILE_BATCH);
   }
 
   /** The stored entity's JSON, or {@code null} if there is none. */

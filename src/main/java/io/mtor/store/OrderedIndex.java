@@ -281,7 +281,9 @@ public final class OrderedIndex implements AutoCloseable {
 
   /**
    * Adds point entries (pseudo-properties, names starting with {@code @}) for the record {@code key}, before the
-   * record is written: a crash after this leaves an extra candidate, never a miss.
+   * record is written: a crash after this leaves an extra candidate, never a miss. The record's reverse entry is not
+   * changed: the points become the record's own with {@link #claimPoints}, once its write has won (of concurrent
+   * creates of one key with different points, only the winner's stay), or go again with {@link #removePoints}.
    *
    * @return those that were not there already (what {@link #removePoints} undoes if the write fails)
    */
@@ -291,42 +293,65 @@ public final class OrderedIndex implements AutoCloseable {
 
   /** {@link #addPoints(String, Map)} in the caller's write transaction. */
   Map<String, String> addPoints(Txn<ByteBuffer> txn, String key, Map<String, String> points) {
-    if (points.isEmpty()) {
-      return Map.of();
-    }
-    State state = State.decode(reverse.get(txn, direct(utf8(key))));
     Map<String, String> added = new LinkedHashMap<>();
     for (Map.Entry<String, String> point : points.entrySet()) {
       if (!point.getKey().startsWith("@")) {
         throw new IllegalArgumentException("not a pseudo-property: " + point.getKey());
       }
-      if (!point.getValue().equals(state.points.get(point.getKey()))) {
-        entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY);
+      if (entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY, PutFlags.MDB_NOOVERWRITE)) {
         added.put(point.getKey(), point.getValue());
       }
-    }
-    if (!added.isEmpty()) {
-      Map<String, String> all = new LinkedHashMap<>(state.points);
-      all.putAll(added);
-      putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, all));
     }
     return added;
   }
 
-  /** Undoes {@link #addPoints} of a write that did not happen, in the caller's write transaction. */
+  /**
+   * Makes {@code points} the record's own, once its write has won: its reverse entry names exactly them (what
+   * {@link #points} reports and a cluster snapshot copies), and an entry of another value it held (left by a crash
+   * between a write's points and its record) goes.
+   */
+  public void claimPoints(String key, Map<String, String> points) {
+    if (!points.isEmpty()) {
+      write(txn -> {
+        claimPoints(txn, key, points);
+        return null;
+      });
+    }
+  }
+
+  /** {@link #claimPoints(String, Map)} in the caller's write transaction. */
+  void claimPoints(Txn<ByteBuffer> txn, String key, Map<String, String> points) {
+    if (points.isEmpty()) {
+      return;
+    }
+    State state = State.decode(reverse.get(txn, direct(utf8(key))));
+    Map<String, String> all = new LinkedHashMap<>(state.points);
+    for (Map.Entry<String, String> point : points.entrySet()) {
+      String held = all.put(point.getKey(), point.getValue());
+      if (held != null && !held.equals(point.getValue())) {
+        entries.delete(txn, direct(pointKey(point.getKey(), held, key)));
+      }
+      entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY);
+    }
+    if (!all.equals(state.points)) {
+      putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, all));
+    }
+  }
+
+  /**
+   * Undoes {@link #addPoints} of a write that did not happen, in the caller's write transaction: its entries go,
+   * unless the record holds the same value as its own (a create retried with the same key).
+   */
   void removePoints(Txn<ByteBuffer> txn, String key, Map<String, String> added) {
     if (added.isEmpty()) {
       return;
     }
     State state = State.decode(reverse.get(txn, direct(utf8(key))));
-    Map<String, String> kept = new LinkedHashMap<>(state.points);
     added.forEach((property, value) -> {
-      if (value.equals(kept.get(property))) {
-        kept.remove(property);
+      if (!value.equals(state.points.get(property))) {
         entries.delete(txn, direct(pointKey(property, value, key)));
       }
     });
-    putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, kept));
   }
 
   private void putState(Txn<ByteBuffer> txn, String key, State state) {
@@ -645,6 +670,11 @@ public final class OrderedIndex implements AutoCloseable {
       ByteBuffer v = counts.get(txn, direct(selector));
       return v == null ? 0L : v.getLong(0);
     });
+  }
+
+  /** The point entries (pseudo-properties, see {@link #addPoints}) held for the record {@code key}. */
+  public Map<String, String> points(String key) {
+    return read(txn -> State.decode(reverse.get(txn, direct(utf8(key)))).points);
   }
 
   /** Keys of the records a point entry names (a superset: check each record). */
