@@ -7,8 +7,11 @@ import io.mtor.config.ConfigSources;
 import io.mtor.http.Meters;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.mtor.cluster.EventBusCluster;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -48,7 +51,14 @@ public final class Main {
     }
     long started = System.nanoTime();
     LOG.atInfo().addKeyValue("config", config.toJson().encode()).log("Starting");
-    Vertx vertx = createVertx(config.http().instances());
+    createVertx(config).onSuccess(vertx -> run(vertx, config, started)).onFailure(e -> {
+      LOG.error("Start-up failed: could not join the event-bus cluster: {}", e.getMessage(), e);
+      stopLogging();
+      Runtime.getRuntime().halt(1);
+    });
+  }
+
+  private static void run(Vertx vertx, ServiceConfig config, long started) {
     ServiceVerticle verticle = new ServiceVerticle();
     CountDownLatch stopped = new CountDownLatch(1);
     vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config.toJson()))
@@ -89,13 +99,33 @@ public final class Main {
    * every create would have to wake.
    */
   public static Vertx createVertx(int eventLoops) {
+    return builder(new VertxOptions().setEventLoopPoolSize(eventLoops)).build();
+  }
+
+  /**
+   * The service's Vert.x ({@link #createVertx(int)}); in cluster mode clustered with the other nodes' (Hazelcast,
+   * {@link EventBusCluster}), for the leader's cluster-wide events. Single-node mode starts no cluster manager.
+   */
+  static Future<Vertx> createVertx(ServiceConfig config) {
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.http().instances());
+    if (!config.cluster().enabled()) {
+      return Future.succeededFuture(builder(options).build());
+    }
+    try {
+      options.setEventBusOptions(EventBusCluster.eventBus(config.cluster()));
+      return builder(options).withClusterManager(EventBusCluster.manager(config.cluster())).buildClustered();
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private static VertxBuilder builder(VertxOptions options) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Meters.closeLabels(registry);
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
       .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_ADDRESS, Label.EB_SIDE));
-    return Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops).setMetricsOptions(metrics))
-      .withMetrics(new MicrometerMetricsFactory(registry)).build();
+    return Vertx.builder().with(options.setMetricsOptions(metrics)).withMetrics(new MicrometerMetricsFactory(registry));
   }
 
   /**

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -57,7 +56,8 @@ class ClusterIT {
     List<String> ids = List.of("n1", "n2", "n3");
     StringBuilder peerList = new StringBuilder();
     for (String id : ids) {
-      peerList.append(peerList.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(freePort());
+      peerList.append(peerList.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:")
+        .append(ServiceProcess.freeRaftPort());
     }
     peers = peerList.toString();
     // A node answers only once a majority is up (it needs the cluster's shared keys): start all three at once.
@@ -346,12 +346,6 @@ class ClusterIT {
       return node.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }
