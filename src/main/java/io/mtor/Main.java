@@ -14,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.Label;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -113,7 +114,13 @@ public final class Main {
     }
     try {
       options.setEventBusOptions(EventBusCluster.eventBus(config.cluster()));
-      return builder(options).withClusterManager(EventBusCluster.manager(config.cluster())).buildClustered();
+      HazelcastClusterManager manager = EventBusCluster.manager(config.cluster());
+      long joining = System.nanoTime();
+      return builder(options).withClusterManager(manager).buildClustered().onSuccess(vertx -> LOG.atInfo()
+        .addKeyValue("joinMillis", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - joining))
+        .addKeyValue("members", manager.getNodes().size())
+        .log("Event bus clustered (Hazelcast on port {}, event bus on port {})", config.cluster().hazelcastPort(),
+          config.cluster().eventBusPort()));
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }

@@ -1,13 +1,10 @@
 package io.mtor;
 
-import com.hazelcast.config.Config;
 import io.mtor.events.ResultEvents;
+import io.mtor.readme.Subscriber;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -86,21 +83,10 @@ class ClusterEventsIT {
       TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
     String token = nodes.get("n1").token();
 
-    // The member: the nodes' Hazelcast ports are their Raft ports + 100 (cluster.hazelcastPortOffset).
+    // The member, joined as the docs' Subscriber joins: the nodes' Hazelcast ports are their Raft ports + 100.
     List<String> members = raftPorts.values().stream().map(port -> "127.0.0.1:" + (port + 100)).toList();
-    Config hazelcast = new Config().setClusterName("managed-tenant-operation-results");
-    hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
-    hazelcast.setProperty("hazelcast.logging.type", "slf4j");
-    hazelcast.getNetworkConfig().setPort(ServiceProcess.freeRaftPort()).setPortAutoIncrement(true)
-      .getInterfaces().setEnabled(true).addInterface("127.0.0.1");
-    hazelcast.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
-    hazelcast.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
-    hazelcast.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).setMembers(members);
     long joining = System.nanoTime();
-    member = Vertx.builder()
-      .with(new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1")))
-      .withClusterManager(new HazelcastClusterManager(hazelcast))
-      .buildClustered().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    member = Subscriber.join("127.0.0.1", members).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     System.out.printf("events: the member joined in %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - joining));
     List<JsonObject> received = new CopyOnWriteArrayList<>();
     MessageConsumer<JsonObject> consumer = member.eventBus().consumer(ResultEvents.CLUSTER_CHANGES,
