@@ -3,21 +3,21 @@ package io.mtor;
 import ch.qos.logback.classic.LoggerContext;
 import io.mtor.api.ServiceConfig;
 import io.mtor.api.ServiceVerticle;
+import io.mtor.cluster.EventBusCluster;
 import io.mtor.config.ConfigSources;
 import io.mtor.http.Meters;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.mtor.cluster.EventBusCluster;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.Label;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs the service in the foreground: {@code conf/application.yaml} (or the file named by
  * {@code CONFIG_FILE}) overridden by the environment, then by system properties ({@code -Dhttp.port=9000}).
- * SIGTERM and Ctrl-C stop the HTTP server, then close the store, and exit 0.
+ * SIGTERM and Ctrl-C stop the HTTP server, then close the store, and exit 0. In cluster mode the Vert.x instance is
+ * clustered (Hazelcast) before anything is deployed on it.
  */
 public final class Main {
 
