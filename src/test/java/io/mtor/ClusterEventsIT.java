@@ -178,7 +178,7 @@ class ClusterEventsIT {
     System.out.printf("events: %d creates around the leader's kill, %d events, %d repeats dropped by sequence%n",
       aroundKill.size(), afterKill.size(), repeats);
 
-    // Each survivor's audit trail: every change it applied once; the member's consumer took nothing from it.
+    // Each survivor's audit trail: every change once; the member's and the other nodes' consumers took nothing from it.
     acknowledged.addAll(aroundKill);
     for (String node : survivors) {
       Path audit = root.resolve(node).resolve("audit");
@@ -191,6 +191,10 @@ class ClusterEventsIT {
       assertThat(events.stream().map(e -> e.getLong("sequence")).toList()).as(node).isSorted().doesNotHaveDuplicates();
       assertThat(AuditTrail.createdIds(audit)).as(node).doesNotHaveDuplicates().containsAll(acknowledged);
     }
+    // The killed leader's trail, as it left it: each change it applied once too.
+    List<JsonObject> killed = AuditTrail.events(root.resolve(leader).resolve("audit"));
+    assertThat(killed.stream().map(e -> e.getString("eventId")).toList()).as(leader).doesNotHaveDuplicates()
+      .hasSizeGreaterThan(counted);
   }
 
   /** Waits until every id in {@code ids} has an event in {@code received}. */
