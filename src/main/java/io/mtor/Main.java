@@ -3,17 +3,21 @@ package io.mtor;
 import ch.qos.logback.classic.LoggerContext;
 import io.mtor.api.ServiceConfig;
 import io.mtor.api.ServiceVerticle;
+import io.mtor.cluster.EventBusCluster;
 import io.mtor.config.ConfigSources;
 import io.mtor.http.Meters;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +29,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs the service in the foreground: {@code conf/application.yaml} (or the file named by
  * {@code CONFIG_FILE}) overridden by the environment, then by system properties ({@code -Dhttp.port=9000}).
- * SIGTERM and Ctrl-C stop the HTTP server, then close the store, and exit 0.
+ * SIGTERM and Ctrl-C stop the HTTP server, then close the store, and exit 0. In cluster mode the Vert.x instance is
+ * clustered (Hazelcast) before anything is deployed on it.
  */
 public final class Main {
 
@@ -48,7 +53,14 @@ public final class Main {
     }
     long started = System.nanoTime();
     LOG.atInfo().addKeyValue("config", config.toJson().encode()).log("Starting");
-    Vertx vertx = createVertx(config.http().instances());
+    createVertx(config).onSuccess(vertx -> run(vertx, config, started)).onFailure(e -> {
+      LOG.error("Start-up failed: could not join the event-bus cluster: {}", e.getMessage(), e);
+      stopLogging();
+      Runtime.getRuntime().halt(1);
+    });
+  }
+
+  private static void run(Vertx vertx, ServiceConfig config, long started) {
     ServiceVerticle verticle = new ServiceVerticle();
     CountDownLatch stopped = new CountDownLatch(1);
     vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config.toJson()))
@@ -89,13 +101,39 @@ public final class Main {
    * every create would have to wake.
    */
   public static Vertx createVertx(int eventLoops) {
+    return builder(new VertxOptions().setEventLoopPoolSize(eventLoops)).build();
+  }
+
+  /**
+   * The service's Vert.x ({@link #createVertx(int)}); in cluster mode clustered with the other nodes' (Hazelcast,
+   * {@link EventBusCluster}), for the leader's cluster-wide events. Single-node mode starts no cluster manager.
+   */
+  static Future<Vertx> createVertx(ServiceConfig config) {
+    VertxOptions options = new VertxOptions().setEventLoopPoolSize(config.http().instances());
+    if (!config.cluster().enabled()) {
+      return Future.succeededFuture(builder(options).build());
+    }
+    try {
+      options.setEventBusOptions(EventBusCluster.eventBus(config.cluster()));
+      HazelcastClusterManager manager = EventBusCluster.manager(config.cluster());
+      long joining = System.nanoTime();
+      return builder(options).withClusterManager(manager).buildClustered().onSuccess(vertx -> LOG.atInfo()
+        .addKeyValue("joinMillis", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - joining))
+        .addKeyValue("members", manager.getNodes().size())
+        .log("Event bus clustered (Hazelcast on port {}, event bus on port {})", config.cluster().hazelcastPort(),
+          config.cluster().eventBusPort()));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private static VertxBuilder builder(VertxOptions options) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Meters.closeLabels(registry);
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
       .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_ADDRESS, Label.EB_SIDE));
-    return Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(eventLoops).setMetricsOptions(metrics))
-      .withMetrics(new MicrometerMetricsFactory(registry)).build();
+    return Vertx.builder().with(options.setMetricsOptions(metrics)).withMetrics(new MicrometerMetricsFactory(registry));
   }
 
   /**

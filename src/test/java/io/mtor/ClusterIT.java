@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -428,7 +427,7 @@ class ClusterIT {
   private void startCluster(List<String> ids) throws Exception {
     StringBuilder peerList = new StringBuilder();
     for (String id : ids) {
-      peerList.append(peerList.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(freePort());
+      peerList.append(peerList.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(ServiceProcess.freeRaftPort());
     }
     peers = peerList.toString();
     List<CompletableFuture<ServiceProcess>> starting = new ArrayList<>();
@@ -521,12 +520,6 @@ class ClusterIT {
       return node.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }

@@ -178,4 +178,29 @@ public final class ServiceProcess implements AutoCloseable {
       kill();
     }
   }
+
+  /**
+   * A free port for a cluster node's Raft whose +100 and +200 (the node's Hazelcast and event-bus ports, at the default
+   * offsets) are free too.
+   */
+  public static int freeRaftPort() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int port;
+      try (ServerSocket socket = new ServerSocket(0)) {
+        port = socket.getLocalPort();
+      }
+      if (port + 200 <= 65_535 && free(port + 100) && free(port + 200)) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("no free port with +100 and +200 free");
+  }
+
+  private static boolean free(int port) {
+    try (ServerSocket socket = new ServerSocket(port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
 }

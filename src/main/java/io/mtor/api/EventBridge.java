@@ -225,7 +225,8 @@ final class EventBridge {
       if (previous != null) {
         previous.unregister();
       }
-      consumers.put(address, vertx.eventBus().consumer(address, message -> deliver(message, tenant)));
+      // Local: each node's bridge carries that node's applies, which are every change once (see docs/cluster.md).
+      consumers.put(address, vertx.eventBus().localConsumer(address, message -> deliver(message, tenant)));
     }
 
     void deliver(Message<Object> message, String tenant) {

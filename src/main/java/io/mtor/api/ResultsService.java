@@ -3,6 +3,7 @@ package io.mtor.api;
 import io.mtor.app.ResultsApplication;
 import io.mtor.audit.AuditVerticle;
 import io.mtor.auth.TokenVerifier;
+import io.mtor.cluster.LeaderEvents;
 import io.mtor.cluster.RaftReplication;
 import io.mtor.events.ResultEvents;
 import io.mtor.http.GraphErrors;
@@ -22,6 +23,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -57,12 +59,14 @@ public final class ResultsService {
   static final String KEY_SCHEME_FILE = OperationResultStore.KEY_SCHEME_FILE;
 
   private static final Logger LOG = LoggerFactory.getLogger(ResultsService.class);
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Vertx vertx;
   private final ServiceConfig config;
   private final OperationResultStore store;
   private final Clock clock;
   private final List<String> deployments = new ArrayList<>();
+  private String auditDeployment;
   private MessageConsumer<JsonObject> acknowledgements;
   private Router resource;
   private Router application;
@@ -113,11 +117,32 @@ public final class ResultsService {
         return started.sharedKeys(config.store().dataDir());
       })
       .compose(v -> initService())
+      .compose(v -> leaderEvents())
       .onSuccess(v -> cluster.attach(results));
   }
 
+  /**
+   * On a clustered Vert.x (the standalone service in cluster mode; a host's own clustered Vert.x), the leader's
+   * cluster-wide change events ({@link ResultEvents#CLUSTER_CHANGES}); registered before any entry is applied. On a
+   * Vert.x of one process there is no one else to tell: the node's own events are all there is.
+   */
+  private Future<Void> leaderEvents() {
+    if (!vertx.isClustered()) {
+      LOG.info("Vert.x is not clustered: no cluster-wide events ({}), only this node's own", ResultEvents.CLUSTER_CHANGES);
+      return Future.succeededFuture();
+    }
+    LeaderEvents events = new LeaderEvents(cluster::isLeader);
+    return vertx.deployVerticle(events).map(id -> {
+      deployments.add(id);
+      cluster.roleListener(events::roleChanged);
+      return null;
+    });
+  }
+
   private Future<Void> initService() {
-    acknowledgements = vertx.eventBus().consumer(ResultEvents.AUDIT_WRITTEN, message -> {
+    // Local consumers and local publishes throughout: on a clustered event bus (cluster mode) the other nodes' audit
+    // trails and outboxes are theirs, with the same event ids.
+    acknowledgements = vertx.eventBus().localConsumer(ResultEvents.AUDIT_WRITTEN, message -> {
       JsonArray ids = message.body().getJsonArray("eventIds");
       List<String> eventIds = new ArrayList<>(ids.size());
       ids.forEach(id -> eventIds.add((String) id));
@@ -129,6 +154,7 @@ public final class ResultsService {
       : vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
         .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.audit().maxFileBytes())))
         .map(id -> {
+          auditDeployment = id;
           deployments.add(id);
           return null;
         });
@@ -244,7 +270,7 @@ public final class ResultsService {
     return vertx.executeBlocking(() -> store.pendingEvents(cutoffMillis, REDELIVER_BATCH))
       .map(events -> {
         for (PendingEvent event : events) {
-          vertx.eventBus().publish(ResultEvents.AUDIT_REDELIVER, Buffer.buffer(event.event()));
+          vertx.eventBus().publish(ResultEvents.AUDIT_REDELIVER, Buffer.buffer(event.event()), LOCAL);
         }
         if (!events.isEmpty()) {
           LOG.info("Offered {} unacknowledged events to the audit trail again ({} pending)", events.size(),
@@ -312,7 +338,7 @@ public final class ResultsService {
 
   /** The audit writer's deployment id (tests stop it to play a dead sink); null when the audit is off. */
   String auditDeployment() {
-    return deployments.isEmpty() ? null : deployments.get(0);
+    return auditDeployment;
   }
 
   /**

@@ -15,6 +15,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -50,6 +51,13 @@ public final class ResultsApplication {
   /** Index names of the idempotency keys (not properties of the entity: no client can filter on them). */
   static final String IDEMPOTENCY = "@idempotency";
   static final String IDEMPOTENCY_BODY = "@idempotencyBody";
+
+  /**
+   * Every change is published to this process's consumers only: on a clustered event bus a plain publish would also
+   * reach the other nodes' consumers of the same address, which hear of the change from their own apply (their audit
+   * trails would write it twice). The cluster-wide stream is {@link ResultEvents#CLUSTER_CHANGES}, the leader's.
+   */
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   /** Attempts of an unconditional update or delete that races with other writes of the same record. */
   private static final int WRITE_ATTEMPTS = 8;
@@ -460,8 +468,8 @@ public final class ResultsApplication {
    * trail (the event's bytes as the outbox holds them, so that they are not encoded again).
    */
   private void published(String address, ResultEvent event, byte[] eventBytes) {
-    eventBus.publish(address, event.toJson());
-    eventBus.publish(ResultEvents.AUDIT_TRAIL, Buffer.buffer(eventBytes));
+    eventBus.publish(address, event.toJson(), LOCAL);
+    eventBus.publish(ResultEvents.AUDIT_TRAIL, Buffer.buffer(eventBytes), LOCAL);
     Counter changes = changeCounters.computeIfAbsent(event.eventType(), ResultsApplication::changeCounter);
     if (changes != null) {
       changes.increment();

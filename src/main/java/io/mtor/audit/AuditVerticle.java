@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -50,6 +51,7 @@ public final class AuditVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(AuditVerticle.class);
   private static final int RECENT_IDS = 200_000;
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private static final JsonFactory JSON = new JsonFactory();
 
@@ -107,7 +109,8 @@ public final class AuditVerticle extends VerticleBase {
   }
 
   private <T> Future<Void> consume(String address, Handler<Message<T>> handler) {
-    MessageConsumer<T> consumer = vertx.eventBus().consumer(address, handler);
+    // Local: on a clustered event bus a plain consumer would also get what other nodes publish on the address.
+    MessageConsumer<T> consumer = vertx.eventBus().localConsumer(address, handler);
     consumers.add(consumer);
     return consumer.completion();
   }
@@ -229,7 +232,9 @@ public final class AuditVerticle extends VerticleBase {
 
   private void confirm(List<String> eventIds) {
     if (acknowledge) {
-      vertx.eventBus().publish(ResultEvents.AUDIT_WRITTEN, new JsonObject().put("eventIds", new JsonArray(new ArrayList<>(eventIds))));
+      // Local: another node's store holds the same event ids, and forgetting them is for its own trail to say.
+      vertx.eventBus().publish(ResultEvents.AUDIT_WRITTEN,
+        new JsonObject().put("eventIds", new JsonArray(new ArrayList<>(eventIds))), LOCAL);
     }
   }
 

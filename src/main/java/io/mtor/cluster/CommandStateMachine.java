@@ -58,6 +58,8 @@ final class CommandStateMachine extends BaseStateMachine {
   private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiting = new ConcurrentSkipListMap<>();
   private final AtomicLong leaderChanges = new AtomicLong();
   private AppliedIndex noted;
+  /** Told when this node may have become or stopped being the leader. */
+  private volatile Runnable roleListener = () -> { };
   /** The first entry after a restart may have reached the store without its note (see {@link AppliedIndex}). */
   private volatile boolean checkFirst = true;
   /**
@@ -107,6 +109,11 @@ final class CommandStateMachine extends BaseStateMachine {
   long appliedIndex() {
     TermIndex applied = getLastAppliedTermIndex();
     return applied == null ? -1 : applied.getIndex();
+  }
+
+  /** {@code listener} is told (on a Ratis thread) when this node may have become, or stopped being, the leader. */
+  void roleListener(Runnable listener) {
+    roleListener = listener;
   }
 
   long leaderChanges() {
@@ -266,6 +273,13 @@ final class CommandStateMachine extends BaseStateMachine {
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     leaderChanges.incrementAndGet();
     LOG.info("Leader is now {}", newLeaderId);
+    roleListener.run();
+  }
+
+  @Override
+  public void notifyLeaderReady() {
+    // This node is the leader and has committed the first entry of its term.
+    roleListener.run();
   }
 
   @Override

@@ -198,6 +198,20 @@ public final class RaftReplication implements Replication {
     });
   }
 
+  /** Whether this node is the Raft leader now (as far as it knows: a deposed leader learns it a moment late). */
+  public boolean isLeader() {
+    try {
+      return server.getDivision(GROUP_ID).getInfo().isLeader();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** {@code listener} is told (on a Ratis thread) when this node may have become, or stopped being, the leader. */
+  public void roleListener(Runnable listener) {
+    stateMachine.roleListener(listener);
+  }
+
   /** Hands over the application service: the state machine applies entries from now on. */
   public void attach(ResultsApplication results) {
     stateMachine.attach(results);

@@ -25,6 +25,16 @@ public final class ResultEvents {
   public static final List<String> ALL = List.of(CREATED, UPDATED, DELETED);
 
   /**
+   * In cluster mode, on the clustered (Hazelcast) event bus: every committed change, all types on this one address
+   * (so that one consumer gets them in log order), published by the Raft leader after it applied the change, with its
+   * {@code sequence}. The addresses above are each node's own: published to that node's consumers only. Around a
+   * leader change a change may come twice (never out of order once duplicates are dropped): a consumer ignores an
+   * event whose {@code sequence} is not above the highest it has seen. docs/cluster.md, "Events across the cluster",
+   * has the whole promise.
+   */
+  public static final String CLUSTER_CHANGES = PREFIX + "cluster.changes";
+
+  /**
    * Every change's event again, as the JSON bytes the store's outbox holds (a {@code Buffer}), for the
    * service's own (acknowledging) audit writer: the event is encoded once per change, not again for its
    * line. Internal to the service.

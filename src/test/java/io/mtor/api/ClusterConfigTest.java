@@ -40,6 +40,31 @@ class ClusterConfigTest {
     assertThat(ServiceConfig.fromJson(config.toJson())).isEqualTo(config);
   }
 
+  @Test
+  void theHazelcastAndEventBusPortsAreDerivedFromTheRaftPorts() {
+    ServiceConfig config = load(Map.of("CLUSTER_PEERS", PEERS, "CLUSTER_NODE_ID", "n2"));
+    assertThat(config.cluster().hazelcastMembers()).containsExactly("127.0.0.1:7201", "127.0.0.1:7202",
+      "127.0.0.1:7203");
+    assertThat(config.cluster().hazelcastPort()).isEqualTo(7202);
+    assertThat(config.cluster().eventBusPort()).isEqualTo(7302);
+    assertThat(config.cluster().host()).isEqualTo("127.0.0.1");
+    ServiceConfig offsets = load(Map.of("CLUSTER_PEERS", PEERS, "CLUSTER_NODE_ID", "n1",
+      "CLUSTER_HAZELCAST_PORT_OFFSET", "1000", "CLUSTER_EVENT_BUS_PORT_OFFSET", "2000"));
+    assertThat(offsets.cluster().hazelcastMembers()).containsExactly("127.0.0.1:8101", "127.0.0.1:8102",
+      "127.0.0.1:8103");
+    assertThat(offsets.cluster().eventBusPort()).isEqualTo(9101);
+    assertThat(ServiceConfig.fromJson(offsets.toJson())).isEqualTo(offsets);
+  }
+
+  @Test
+  void offsetsThatCollideOrRunPastTheLastPortAreRefused() {
+    assertThatThrownBy(() -> load(Map.of("CLUSTER_PEERS", PEERS, "CLUSTER_NODE_ID", "n1",
+      "CLUSTER_HAZELCAST_PORT_OFFSET", "200"))).isInstanceOf(IllegalArgumentException.class)
+      .hasMessageContaining("cluster.eventBusPortOffset");
+    assertThatThrownBy(() -> load(Map.of("CLUSTER_PEERS", "n1=127.0.0.1:65500", "CLUSTER_NODE_ID", "n1")))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cluster.hazelcastPortOffset");
+  }
+
   @ParameterizedTest(name = "{index} peers={0} node={1}")
   @CsvSource(delimiter = ';', value = {
     "n1=127.0.0.1:7101,n2=127.0.0.1:7102;;cluster.nodeId",

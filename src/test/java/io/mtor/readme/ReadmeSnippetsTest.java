@@ -28,7 +28,10 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The Java snippets in docs/embedding-and-events.md (moved there from the README) are these compiled files, verbatim, and they work. */
+/**
+ * The Java snippets in docs/embedding-and-events.md (moved there from the README) and docs/cluster.md are these compiled
+ * files, verbatim, and they work (the cluster member's in ClusterEventsIT).
+ */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReadmeSnippetsTest {
@@ -56,6 +59,8 @@ class ReadmeSnippetsTest {
     assertThat(doc).contains(snippet("HostApplication.java", "embedding"));
     assertThat(doc).contains(snippet("EventBusSubscriber.java", "eventbus"));
     assertThat(doc).contains(snippet("DeployVerticle.java", "verticle"));
+    // The member application of docs/cluster.md, which ClusterEventsIT joins the nodes with.
+    assertThat(Files.readString(Path.of("docs/cluster.md"))).contains(snippet("Subscriber.java", "member"));
   }
 
   static int freePort() throws IOException {
