@@ -28,6 +28,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.openapi.contract.OpenAPIContract;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,11 +83,16 @@ public final class ResultsService {
   private RaftReplication cluster;
   private ResultsApplication results;
 
-  private ResultsService(Vertx vertx, ServiceConfig config, OperationResultStore store, Clock clock) {
+  /** The OpenAPI contract, parsed once per start (the router and the error mapper both use it). */
+  private final Future<OpenAPIContract> contract;
+
+  private ResultsService(Vertx vertx, ServiceConfig config, OperationResultStore store, Clock clock,
+                         Future<OpenAPIContract> contract) {
     this.vertx = vertx;
     this.config = config;
     this.store = store;
     this.clock = clock;
+    this.contract = contract;
   }
 
   /** Opens the store (recovering it after a crash), starts the audit trail and replays what it missed. */
@@ -96,9 +102,11 @@ public final class ResultsService {
 
   /** As {@link #start(Vertx, ServiceConfig)}, with the clock that timestamps records and events (tests set it). */
   public static Future<ResultsService> start(Vertx vertx, ServiceConfig config, Clock clock) {
+    // The contract is parsed while the store opens (on a worker): a start waits for the longer of the two.
+    Future<OpenAPIContract> contract = ResultsResource.contract(vertx);
     return vertx.executeBlocking(() -> OperationResultStore.open(config.storeOptions()))
       .compose(store -> {
-        ResultsService service = new ResultsService(vertx, config, store, clock);
+        ResultsService service = new ResultsService(vertx, config, store, clock, contract);
         return service.init().map(service)
           .recover(e -> service.close().transform(closed -> Future.<ResultsService>failedFuture(e)));
       });
@@ -176,7 +184,7 @@ public final class ResultsService {
       .compose(v -> checkKeyScheme())
       .compose(v -> audit)
       .compose(v -> Future.all(options, skipTokens))
-      .compose(v -> ResultsResource.contract(vertx))
+      .compose(v -> this.contract)
       .map(contract -> {
         results = new ResultsApplication(store, vertx.eventBus(), clock, isolated(),
           java.time.Duration.ofSeconds(config.idempotency().windowSeconds()), cluster);
