@@ -131,7 +131,18 @@ final class IndexWriter implements AutoCloseable {
           return out;
         }));
       } catch (RuntimeException e) {
-        batch.forEach(job -> job.done.completeExceptionally(job.pointsFailed.apply(e)));
+        // Only the writes with points fail (nothing of theirs was written); the others go on without this step.
+        List<Job> rest = new ArrayList<>(n);
+        for (Job job : batch) {
+          if (job.points.isEmpty()) {
+            rest.add(job);
+          } else {
+            job.done.completeExceptionally(job.pointsFailed.apply(e));
+          }
+        }
+        if (!rest.isEmpty()) {
+          write(rest);
+        }
         return;
       }
     } else {

@@ -334,7 +334,7 @@ public final class OperationResultStore implements AutoCloseable {
     return done;
   }
 
-  /** {@link #insertAsync}, waiting: for callers that may block (a replicated log's apply, tools, tests). */
+  /** {@link #insertAsync}, waiting: for callers that may block (tools and tests). */
   public void insert(String id, byte[] entity, Map<String, String> points, String eventId, byte[] event) {
     await(insertAsync(id, entity, points, eventId, event));
   }
