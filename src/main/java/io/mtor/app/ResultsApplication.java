@@ -269,6 +269,15 @@ public final class ResultsApplication {
     return await(applyAsync(command, sequence));
   }
 
+  /**
+   * As {@link #apply(Command, long)} without waiting: the store takes writes in the order they are handed to it, so
+   * a log's entries handed over in log order are stored in that order (see {@code CommandStateMachine} for the one
+   * case that must wait: a change of a record whose create is still under way).
+   */
+  public CompletableFuture<Stored> applyLogged(Command command, long sequence) {
+    return applyAsync(command, sequence).toCompletionStage().toCompletableFuture();
+  }
+
   private static Stored await(Future<Stored> applied) {
     try {
       return applied.toCompletionStage().toCompletableFuture().join();

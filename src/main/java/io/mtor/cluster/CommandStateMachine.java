@@ -2,7 +2,6 @@ package io.mtor.cluster;
 
 import io.mtor.app.Command;
 import io.mtor.app.ResultsApplication;
-import io.mtor.app.Stored;
 import io.mtor.domain.ResultException;
 import io.mtor.store.OperationResultStore;
 import io.vertx.core.json.JsonObject;
@@ -29,6 +28,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,15 +53,18 @@ final class CommandStateMachine extends BaseStateMachine {
   private final Path dataDir;
   private final boolean devKey;
   private final Snapshots snapshots;
-  private final CompletableFuture<ResultsApplication> application = new CompletableFuture<>();
+  private final CompletableFuture<LogApplier> applier = new CompletableFuture<>();
   /** Those waiting for an index to be applied, by that index. */
   private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiting = new ConcurrentSkipListMap<>();
   private final AtomicLong leaderChanges = new AtomicLong();
   private AppliedIndex noted;
   /** Told when this node may have become or stopped being the leader. */
   private volatile Runnable roleListener = () -> { };
-  /** The first entry after a restart may have reached the store without its note (see {@link AppliedIndex}). */
-  private volatile boolean checkFirst = true;
+  /**
+   * How many of the entries after a restart may have reached the store without their note (see {@link AppliedIndex}
+   * and {@link LogApplier#MAX_UNDER_WAY}). Used on the applying thread only.
+   */
+  private int unchecked = LogApplier.MAX_UNDER_WAY;
   /**
    * Where the store stands at a start, reported as the latest snapshot while the Raft server starts (see
    * {@link #started}): Ratis resumes applying after the snapshot it is told of then, and the store is further on than
@@ -102,7 +105,7 @@ final class CommandStateMachine extends BaseStateMachine {
 
   /** Lets entries be applied: until then (the service starting), the applying thread waits. */
   void attach(ResultsApplication results) {
-    application.complete(results);
+    applier.complete(new LogApplier(results, snapshots::beforeChange));
   }
 
   /** The index this node has applied, or -1. */
@@ -158,12 +161,23 @@ final class CommandStateMachine extends BaseStateMachine {
 
   @Override
   public long takeSnapshot() throws IOException {
+    // On the applying thread: once the entries under way are done, the store holds exactly the applied ones.
+    drain();
     return snapshots.take(getLastAppliedTermIndex());
+  }
+
+  /** Waits until every entry handed to the store is applied and noted. */
+  private void drain() {
+    LogApplier started = applier.getNow(null);
+    if (started != null) {
+      started.drain();
+    }
   }
 
   /** Ratis is about to install the leader's snapshot (called for each of its chunks). */
   @Override
   public void pause() {
+    drain();
     if (!getLifeCycleState().isPausingOrPaused()) {
       getLifeCycle().transition(LifeCycle.State.PAUSING);
       getLifeCycle().transition(LifeCycle.State.PAUSED);
@@ -183,7 +197,7 @@ final class CommandStateMachine extends BaseStateMachine {
   private void restore() throws IOException {
     TermIndex at = snapshots.restore();
     setLastAppliedTermIndex(at);
-    checkFirst = false;
+    unchecked = 0;
     appliedUpTo(at.getTerm(), at.getIndex());
     snapshots.restored();
   }
@@ -195,66 +209,64 @@ final class CommandStateMachine extends BaseStateMachine {
     return CompletableFuture.completedFuture(Message.EMPTY);
   }
 
+  /**
+   * Hands the entry to the store and returns at once (see {@link LogApplier}): its answer completes, and its index is
+   * noted as applied, once its write is done and every entry before it is noted.
+   */
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
-    JsonObject reply;
+    JsonObject json;
     try {
-      JsonObject json = new JsonObject(entry.getStateMachineLogEntry().getLogData().toStringUtf8());
+      json = new JsonObject(entry.getStateMachineLogEntry().getLogData().toStringUtf8());
       if (ClusterKeys.TYPE.equals(json.getString("type"))) {
+        // Applied at once, before the service starts too: the service waits for the keys to start.
+        drain();
         ClusterKeys.apply(dataDir, json, devKey);
-        reply = new JsonObject().put("ok", true);
-      } else {
-        Command command = Command.fromJson(json);
-        snapshots.beforeChange(command.key());
-        reply = apply(command, index);
+        appliedUpTo(entry.getTerm(), index);
+        return CompletableFuture.completedFuture(Message.valueOf(new JsonObject().put("ok", true).encode()));
       }
+    } catch (IOException | RuntimeException e) {
+      LOG.error("Log entry {} could not be applied", index, e);
+      appliedUpTo(entry.getTerm(), index);
+      return CompletableFuture.completedFuture(
+        Message.valueOf(LogApplier.failure(ResultException.storeUnavailable(e)).encode()));
+    }
+    LogApplier logApplier;
+    CompletableFuture<JsonObject> reply;
+    try {
+      logApplier = applier.get();
+      boolean check = unchecked > 0;
+      if (check) {
+        unchecked--;
+      }
+      reply = logApplier.apply(Command.fromJson(json), index, check);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(e);
     } catch (ExecutionException e) {
       // Closed before the service started: the entry is not applied, and not noted as applied.
       return CompletableFuture.failedFuture(e.getCause());
-    } catch (IOException | RuntimeException e) {
-      LOG.error("Log entry {} could not be applied", index, e);
-      reply = failure(ResultException.storeUnavailable(e));
     }
-    checkFirst = false;
-    appliedUpTo(entry.getTerm(), index);
-    return CompletableFuture.completedFuture(Message.valueOf(reply.encode()));
-  }
-
-  private JsonObject apply(Command command, long index) throws InterruptedException, ExecutionException {
-    ResultsApplication results = application.get();
-    try {
-      Stored stored = checkFirst ? results.alreadyApplied(command) : null;
-      if (stored == null) {
-        stored = results.apply(command, index);
-      }
-      return success(stored);
-    } catch (ResultException e) {
-      // A command the log holds twice (Ratis's client retried it across a leader change, past its retry cache) finds
-      // its own effect: it is answered as the first one was, not with a 409 or 412 against itself.
-      Stored own = e.kind() == ResultException.Kind.CONFLICT || e.kind() == ResultException.Kind.PRECONDITION_FAILED
-        ? results.alreadyApplied(command) : null;
-      return own != null ? success(own) : failure(e);
-    }
-  }
-
-  private static JsonObject success(Stored stored) {
-    return new JsonObject().put("ok", true).put("json", new String(stored.json(), StandardCharsets.UTF_8))
-      .put("replayed", stored.replayed());
-  }
-
-  private static JsonObject failure(ResultException e) {
-    return new JsonObject().put("ok", false).put("kind", e.kind().name()).put("message", e.getMessage());
+    CompletableFuture<JsonObject> answered = reply.exceptionally(e -> {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      LOG.error("Log entry {} could not be applied", index, cause);
+      return LogApplier.failure(ResultException.storeUnavailable(cause));
+    });
+    return logApplier.inOrder(answered, () -> appliedUpTo(entry.getTerm(), index))
+      .thenApply(answer -> Message.valueOf(answer.encode()));
   }
 
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
-    // Configuration and other entries of Ratis's own: applied too.
-    appliedUpTo(term, index);
+    // Configuration and other entries of Ratis's own: applied too, after the entries before them.
+    LogApplier started = applier.getNow(null);
+    if (started == null) {
+      appliedUpTo(term, index);
+    } else {
+      started.inOrder(CompletableFuture.completedFuture(null), () -> appliedUpTo(term, index));
+    }
   }
 
   private void appliedUpTo(long term, long index) {
@@ -284,7 +296,7 @@ final class CommandStateMachine extends BaseStateMachine {
 
   @Override
   public void close() throws IOException {
-    application.completeExceptionally(new IllegalStateException("closed"));
+    applier.completeExceptionally(new IllegalStateException("closed"));
     snapshots.close();
     if (noted != null) {
       noted.close();

@@ -1,0 +1,118 @@
+package io.mtor.cluster;
+
+import io.mtor.app.Command;
+import io.mtor.app.ResultsApplication;
+import io.mtor.app.Stored;
+import io.mtor.domain.ResultException;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
+
+/**
+ * Applies the log's commands without waiting for each one's write: the store takes writes in the order they are
+ * handed to it and writes them in batches (group commit), so up to {@value #MAX_UNDER_WAY} entries are under way while
+ * the next are handed over, and every node still ends with the state that applying them one by one gives. Used from
+ * one thread (Ratis's applying thread).
+ *
+ * <p>An update or delete reads its record when it is handed over; when that record's create is still under way, it
+ * waits for it. Notes of the applied index ({@link #inOrder}) follow the log's order whatever order writes finish in.
+ */
+final class LogApplier {
+
+  /** Entries under way at most. After a crash, as many entries past the noted index may be in the store already. */
+  static final int MAX_UNDER_WAY = 1024;
+
+  private final ResultsApplication results;
+  private final Consumer<String> beforeChange;
+  private final Semaphore underWay = new Semaphore(MAX_UNDER_WAY);
+  /** Creates under way, by record key. */
+  private final Map<String, CompletableFuture<?>> creating = new ConcurrentHashMap<>();
+  /** Completes once everything passed to {@link #inOrder} so far is done and noted. */
+  private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+  /**
+   * @param beforeChange told of a record's key before the record changes (a snapshot being written keeps the record
+   *                     as it was)
+   */
+  LogApplier(ResultsApplication results, Consumer<String> beforeChange) {
+    this.results = results;
+    this.beforeChange = beforeChange;
+  }
+
+  /**
+   * Hands {@code command} (log entry {@code index}) to the store; the answer, the record or the command's failure as
+   * JSON, completes when its write is done. With {@code check}, a command whose effect the store already shows (the
+   * entry was applied before a crash, but not noted) is answered as applied and not applied again.
+   */
+  CompletableFuture<JsonObject> apply(Command command, long index, boolean check) throws InterruptedException {
+    String key = command.key();
+    CompletableFuture<?> create = creating.get(key);
+    if (create != null) {
+      // A create of the same key needs no wait: the store takes the two in order and the second finds the first.
+      create.handle((r, e) -> null).join();
+    }
+    beforeChange.accept(key);
+    underWay.acquire();
+    CompletableFuture<JsonObject> answer;
+    try {
+      Stored stored = check ? results.alreadyApplied(command) : null;
+      answer = stored != null ? CompletableFuture.completedFuture(success(stored))
+        : results.applyLogged(command, index).handle((applied, e) -> answer(command, applied, e));
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    answer.whenComplete((a, e) -> underWay.release());
+    if (command instanceof Command.Create && !answer.isDone()) {
+      CompletableFuture<JsonObject> created = answer;
+      creating.put(key, created);
+      created.whenComplete((a, e) -> creating.remove(key, created));
+    }
+    return answer;
+  }
+
+  private JsonObject answer(Command command, Stored stored, Throwable e) {
+    if (e == null) {
+      return success(stored);
+    }
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (!(cause instanceof ResultException failed)) {
+      throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
+    }
+    // A command the log holds twice (Ratis's client retried it across a leader change, past its retry cache) finds
+    // its own effect: it is answered as the first one was, not with a 409 or 412 against itself.
+    Stored own = failed.kind() == ResultException.Kind.CONFLICT
+      || failed.kind() == ResultException.Kind.PRECONDITION_FAILED ? results.alreadyApplied(command) : null;
+    return own != null ? success(own) : failure(failed);
+  }
+
+  /**
+   * Runs {@code noted} once {@code done} is complete and everything passed here before it has been noted; the result
+   * completes after that.
+   */
+  <T> CompletableFuture<T> inOrder(CompletableFuture<T> done, Runnable noted) {
+    CompletableFuture<Void> next = tail.thenCombine(done.handle((r, e) -> null), (before, self) -> null);
+    next = next.thenRun(noted);
+    tail = next;
+    return next.thenCompose(v -> done);
+  }
+
+  /** Waits until everything handed over is done and noted. */
+  void drain() {
+    tail.join();
+  }
+
+  static JsonObject success(Stored stored) {
+    return new JsonObject().put("ok", true).put("json", new String(stored.json(), StandardCharsets.UTF_8))
+      .put("replayed", stored.replayed());
+  }
+
+  static JsonObject failure(ResultException e) {
+    return new JsonObject().put("ok", false).put("kind", e.kind().name()).put("message", e.getMessage());
+  }
+}

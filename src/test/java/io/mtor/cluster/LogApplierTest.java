@@ -1,0 +1,178 @@
+package io.mtor.cluster;
+
+import io.mtor.TestService;
+import io.mtor.api.ServiceConfig;
+import io.mtor.app.Command;
+import io.mtor.app.ResultsApplication;
+import io.mtor.app.Stored;
+import io.mtor.domain.OperationResults;
+import io.mtor.domain.ResultException;
+import io.mtor.events.ResultEvents;
+import io.mtor.store.OperationResultStore;
+import io.mtor.store.StoreOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A log applied without waiting for each write ({@link LogApplier}, as every cluster node does) ends exactly as the same
+ * log applied one command at a time: the same answers, byte-identical records, the same events in log order, and the
+ * applied index noted in log order.
+ */
+class LogApplierTest {
+
+  @TempDir
+  Path dirA;
+  @TempDir
+  Path dirB;
+
+  private Vertx vertxA;
+  private Vertx vertxB;
+  private OperationResultStore storeA;
+  private OperationResultStore storeB;
+
+  @BeforeEach
+  void open() {
+    vertxA = Vertx.vertx();
+    vertxB = Vertx.vertx();
+    storeA = OperationResultStore.open(options(dirA));
+    storeB = OperationResultStore.open(options(dirB));
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    storeA.close();
+    storeB.close();
+    vertxA.close().await();
+    vertxB.close().await();
+  }
+
+  private static StoreOptions options(Path dir) {
+    return ServiceConfig.defaults(dir).with(new JsonObject().put("store", new JsonObject().put("entries", 5_000)))
+      .storeOptions();
+  }
+
+  @Test
+  void aLogAppliedWithoutWaitingEndsAsTheSameLogAppliedOneByOne() throws Exception {
+    List<Command> log = log(new Random(16), 3_000, 200);
+    List<String> eventsA = events(vertxA);
+    List<String> eventsB = events(vertxB);
+
+    ResultsApplication one = new ResultsApplication(storeA, vertxA.eventBus(), Clock.systemUTC(), false,
+      Duration.ofHours(1));
+    List<String> answersOneByOne = new ArrayList<>();
+    for (int i = 0; i < log.size(); i++) {
+      try {
+        answersOneByOne.add("ok " + one.apply(log.get(i), i + 1).etag());
+      } catch (ResultException e) {
+        answersOneByOne.add(e.kind().name());
+      }
+    }
+
+    ResultsApplication pipelined = new ResultsApplication(storeB, vertxB.eventBus(), Clock.systemUTC(), false,
+      Duration.ofHours(1));
+    List<String> keysSeen = new CopyOnWriteArrayList<>();
+    LogApplier applier = new LogApplier(pipelined, keysSeen::add);
+    AtomicLong noted = new AtomicLong();
+    List<Long> notedOutOfOrder = new CopyOnWriteArrayList<>();
+    List<CompletableFuture<JsonObject>> answers = new ArrayList<>();
+    for (int i = 0; i < log.size(); i++) {
+      long index = i + 1;
+      answers.add(applier.inOrder(applier.apply(log.get(i), index, false), () -> {
+        if (!noted.compareAndSet(index - 1, index)) {
+          notedOutOfOrder.add(index);
+        }
+      }));
+    }
+    applier.drain();
+    List<String> answersPipelined = new ArrayList<>();
+    for (CompletableFuture<JsonObject> answer : answers) {
+      JsonObject json = answer.get(10, TimeUnit.SECONDS);
+      answersPipelined.add(json.getBoolean("ok")
+        ? "ok " + OperationResults.etag(json.getString("json").getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        : json.getString("kind"));
+    }
+
+    assertThat(answersPipelined).isEqualTo(answersOneByOne);
+    assertThat(answersOneByOne).contains("CONFLICT", "NOT_FOUND", "PRECONDITION_FAILED");
+    assertThat(notedOutOfOrder).isEmpty();
+    assertThat(noted.get()).isEqualTo(log.size());
+    assertThat(keysSeen).hasSize(log.size());
+    for (int id = 0; id < 200; id++) {
+      assertThat(storeB.get(id(id))).as("record %s", id(id)).isEqualTo(storeA.get(id(id)));
+    }
+    long changes = answersOneByOne.stream().filter(a -> a.startsWith("ok")).count();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while ((eventsA.size() < changes || eventsB.size() < changes) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(eventsA).hasSize((int) changes);
+    assertThat(eventsB).isEqualTo(eventsA);
+  }
+
+  /** Each event's sequence, type and ETag, in the order they were published. */
+  private static List<String> events(Vertx vertx) {
+    List<String> events = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<Buffer>consumer(ResultEvents.AUDIT_TRAIL, m -> {
+      JsonObject event = m.body().toJsonObject();
+      events.add(event.getLong("sequence") + " " + event.getString("type") + " "
+        + event.getJsonObject("resource").getString("@odata.etag"));
+    });
+    return events;
+  }
+
+  private static String id(int n) {
+    return String.format("00000000-0000-4000-8000-%012d", n);
+  }
+
+  /**
+   * Creates, updates (half with an If-Match that is stale) and deletes of {@code ids} records, most of them of a
+   * record the log touched a few entries before, so that changes follow their record's create closely.
+   */
+  private static List<Command> log(Random random, int size, int ids) {
+    List<Command> log = new ArrayList<>();
+    List<Integer> recent = new ArrayList<>();
+    Instant time = Instant.parse("2026-11-30T00:00:00Z");
+    for (int i = 0; i < size; i++) {
+      int n = !recent.isEmpty() && random.nextInt(3) > 0 ? recent.get(random.nextInt(recent.size()))
+        : random.nextInt(ids);
+      recent.add(n);
+      if (recent.size() > 4) {
+        recent.remove(0);
+      }
+      time = time.plusMillis(1);
+      String occurred = OperationResults.timestamp(time);
+      Command.Change change = new Command.Change(OperationResults.newGuid(), occurred, "request-" + i, null, null);
+      String id = id(n);
+      int kind = random.nextInt(10);
+      if (kind < 5) {
+        JsonObject entity = OperationResults.newEntity(TestService.body().put("id", id), occurred);
+        log.add(new Command.Create(id, entity.encode(), change, null, null, null));
+      } else if (kind < 9) {
+        String ifMatch = random.nextBoolean() ? "W/\"stale\"" : null;
+        log.add(new Command.Update(id, id, ifMatch, new JsonObject().put("executionInfo", "v" + i).encode(), change));
+      } else {
+        log.add(new Command.Delete(id, id, null, change));
+      }
+    }
+    return log;
+  }
+}
