@@ -22,6 +22,7 @@ import io.mtor.store.PendingEvent;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -35,6 +36,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The service without its HTTP server: the store, the audit trail, the event redelivery, the optional TCP
@@ -104,7 +106,11 @@ public final class ResultsService {
   public static Future<ResultsService> start(Vertx vertx, ServiceConfig config, Clock clock) {
     // The contract is parsed while the store opens (on a worker): a start waits for the longer of the two.
     Future<OpenAPIContract> contract = ResultsResource.contract(vertx);
-    return vertx.executeBlocking(() -> OperationResultStore.open(config.storeOptions()))
+    // A worker of its own with no time limit: after a crash, recovering a large store takes minutes (a full index
+    // reconcile: docs/operations.md), and Vert.x's blocked-thread checker would log a warning every second of it.
+    WorkerExecutor opener = vertx.createSharedWorkerExecutor("store-open", 1, 7, TimeUnit.DAYS);
+    return opener.executeBlocking(() -> OperationResultStore.open(config.storeOptions()))
+      .andThen(opened -> opener.close())
       .compose(store -> {
         ResultsService service = new ResultsService(vertx, config, store, clock, contract);
         return service.init().map(service)

@@ -217,11 +217,16 @@ public final class OperationResultStore implements AutoCloseable {
    */
   private void reconcileEverything() {
     Map<String, byte[]> batch = new HashMap<>();
+    long started = System.nanoTime();
+    long[] done = {0};
     records.forEach((key, record) -> {
       batch.put(key, record.clone());
       if (batch.size() == RECONCILE_BATCH) {
         index.reconcileAll(batch.keySet(), batch::get, RECONCILE_BATCH);
         batch.clear();
+      }
+      if (++done[0] % 1_000_000 == 0) {
+        LOG.info("Index: {} records reconciled in {} s", done[0], (System.nanoTime() - started) / 1_000_000_000);
       }
     });
     index.reconcileAll(batch.keySet(), batch::get, RECONCILE_BATCH);
