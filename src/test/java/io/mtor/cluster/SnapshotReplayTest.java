@@ -146,7 +146,7 @@ class SnapshotReplayTest {
    * A log over a few hundred ids: creates (some taken: 409; some with idempotency keys, repeated: replayed),
    * unconditional and conditional updates (a stale If-Match: 412), deletes (some of nothing: 404).
    */
-  private static List<Command> log(Random random, int size) {
+  static List<Command> log(Random random, int size) {
     List<Command> log = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       String id = "r-" + random.nextInt(IDS);
@@ -170,7 +170,7 @@ class SnapshotReplayTest {
   }
 
   /** Applies entries {@code from} to {@code to} (log index = position + 1), telling {@code capture} first. */
-  private static List<String> apply(ResultsApplication app, List<Command> log, int from, int to,
+  static List<String> apply(ResultsApplication app, List<Command> log, int from, int to,
                                     SnapshotCapture capture) {
     List<String> answers = new ArrayList<>();
     for (int i = from; i < to; i++) {
