@@ -27,8 +27,8 @@ import java.util.List;
  * ones, on that node only).
  *
  * <p>The trail grows with the history, so a capture does not copy it: a file that is not the newest is never written
- * again ({@link AuditFiles} appends only to the newest), and is hard-linked into the snapshot; only the newest files are
- * copied, up to the snapshot's index.
+ * again ({@link AuditFiles} appends only to the newest), and is hard-linked into the snapshot; only the newest files
+ * are copied, up to the snapshot's index.
  */
 public final class TrailSnapshots {
 

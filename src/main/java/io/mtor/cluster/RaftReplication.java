@@ -172,8 +172,8 @@ public final class RaftReplication implements Replication {
   }
 
   /**
-   * Asks the node's audit writer to complete its trail with an installed snapshot's ({@link ResultEvents#AUDIT_INSTALL})
-   * and waits for it: the state machine applies the log after the snapshot only then, so the writer's next events
+   * Asks the node's audit writer to complete its trail with an installed snapshot's
+   * ({@link ResultEvents#AUDIT_INSTALL}) and waits for it: the state machine applies the log after the snapshot only then, so the writer's next events
    * follow the snapshot's trail.
    */
   static Snapshots.TrailInstaller trailInstaller(Vertx vertx) {

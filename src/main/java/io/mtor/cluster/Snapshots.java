@@ -61,7 +61,10 @@ final class Snapshots implements AutoCloseable {
   private static final String TEMP_SUFFIX = ".tmp";
   private static final long AUDIT_WAIT_WARN_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-  /** Merges a snapshot's trail into this node's ({@link io.mtor.events.ResultEvents#AUDIT_INSTALL}, through its audit writer). */
+  /**
+   * Completes this node's trail with a snapshot's, through its audit writer
+   * ({@link io.mtor.events.ResultEvents#AUDIT_INSTALL}).
+   */
   interface TrailInstaller {
     void install(Path snapshotTrail, long index) throws IOException;
   }

@@ -43,7 +43,8 @@ class TrailSnapshotsTest {
 
   private static JsonObject event(long sequence) {
     return new JsonObject().put("eventId", "e" + sequence).put("sequence", sequence).put("eventType", "created")
-      .put("resource", new JsonObject().put("id", "r" + sequence).put("padding", "x".repeat((int) (sequence % 7) * 10)));
+      .put("resource", new JsonObject().put("id", "r" + sequence)
+        .put("padding", "x".repeat((int) (sequence % 7) * 10)));
   }
 
   private static void write(Path file, long from, long to, String tail) throws IOException {
@@ -79,10 +80,8 @@ class TrailSnapshotsTest {
     assertThat(sequences(snapshot)).isEqualTo(range(1, 25));
     assertThat(counts.linked()).isEqualTo(2);
     assertThat(counts.written()).isEqualTo(1);
-    assertThat(Files.isSameFile(snapshot.resolve("audit-2026-11-30-0001.jsonl"), trail.resolve("audit-2026-11-30-0001.jsonl")))
-      .isTrue();
-    assertThat(Files.isSameFile(snapshot.resolve("audit-2026-11-30-0003.jsonl"), trail.resolve("audit-2026-11-30-0003.jsonl")))
-      .isFalse();
+    assertThat(sameFile(snapshot, trail, "audit-2026-11-30-0001.jsonl")).isTrue();
+    assertThat(sameFile(snapshot, trail, "audit-2026-11-30-0003.jsonl")).isFalse();
     // The trail itself is untouched.
     assertThat(Files.readString(trail.resolve("audit-2026-11-30-0003.jsonl"))).endsWith("\"seq");
 
@@ -96,8 +95,7 @@ class TrailSnapshotsTest {
     Path all = dir.resolve("snapshot.1_99.audit");
     TrailSnapshots.capture(trail, all, 99);
     assertThat(sequences(all)).isEqualTo(range(1, 30));
-    assertThat(Files.isSameFile(all.resolve("audit-2026-11-30-0003.jsonl"), trail.resolve("audit-2026-11-30-0003.jsonl")))
-      .isFalse();
+    assertThat(sameFile(all, trail, "audit-2026-11-30-0003.jsonl")).isFalse();
   }
 
   @Test
@@ -107,10 +105,8 @@ class TrailSnapshotsTest {
     Path node = dir.resolve("node");
     TrailSnapshots.merge(node, snapshot);
     assertThat(sequences(node)).isEqualTo(range(1, 25));
-    assertThat(Files.isSameFile(node.resolve("audit-2026-11-30-0001.jsonl"), snapshot.resolve("audit-2026-11-30-0001.jsonl")))
-      .isTrue();
-    assertThat(Files.isSameFile(node.resolve("audit-2026-11-30-0003.jsonl"), snapshot.resolve("audit-2026-11-30-0003.jsonl")))
-      .isFalse();
+    assertThat(sameFile(node, snapshot, "audit-2026-11-30-0001.jsonl")).isTrue();
+    assertThat(sameFile(node, snapshot, "audit-2026-11-30-0003.jsonl")).isFalse();
     // A snapshot without a trail (its node's audit off) leaves the trail as it is.
     TrailSnapshots.merge(node, dir.resolve("none"));
     assertThat(sequences(node)).isEqualTo(range(1, 25));
@@ -139,8 +135,7 @@ class TrailSnapshotsTest {
     assertThat(Files.readString(early.resolve("audit-2026-11-29-0001.jsonl")))
       .isEqualTo(String.join("", range(1, 10).stream().map(TrailSnapshotsTest::line).toList()));
     assertThat(Files.exists(early.resolve("audit-2026-11-30-0001.jsonl"))).isFalse();
-    assertThat(Files.isSameFile(early.resolve("audit-2026-11-30-0002.jsonl"), snapshot.resolve("audit-2026-11-30-0002.jsonl")))
-      .isTrue();
+    assertThat(sameFile(early, snapshot, "audit-2026-11-30-0002.jsonl")).isTrue();
     Path partly = dir.resolve("partly");
     write(partly.resolve("audit-2026-11-29-0001.jsonl"), 1, 12, "");
     TrailSnapshots.merge(partly, snapshot);
@@ -215,6 +210,11 @@ class TrailSnapshotsTest {
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Whether {@code name} in the two folders is one file (a hard link). */
+  private static boolean sameFile(Path dir, Path other, String name) throws IOException {
+    return Files.isSameFile(dir.resolve(name), other.resolve(name));
   }
 
   private static void await(BooleanSupplier condition) throws InterruptedException {

@@ -96,8 +96,8 @@ class SnapshotTrailTest {
     }
 
     void startAudit() throws Exception {
-      audit = vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions().setConfig(AuditVerticle.config(trail())))
-        .await(10, TimeUnit.SECONDS);
+      audit = vertx.deployVerticle(new AuditVerticle(),
+        new DeploymentOptions().setConfig(AuditVerticle.config(trail()))).await(10, TimeUnit.SECONDS);
     }
 
     void stopAudit() throws Exception {
