@@ -170,7 +170,7 @@ class SnapshotReplayTest {
   }
 
   /** Applies entries {@code from} to {@code to} (log index = position + 1), telling {@code capture} first. */
-  static List<String> apply(ResultsApplication app, List<Command> log, int from, int to,
+  private static List<String> apply(ResultsApplication app, List<Command> log, int from, int to,
                                     SnapshotCapture capture) {
     List<String> answers = new ArrayList<>();
     for (int i = from; i < to; i++) {

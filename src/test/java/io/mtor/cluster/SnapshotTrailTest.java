@@ -5,6 +5,7 @@ import io.mtor.api.ServiceConfig;
 import io.mtor.app.Command;
 import io.mtor.app.ResultsApplication;
 import io.mtor.audit.AuditVerticle;
+import io.mtor.domain.ResultException;
 import io.mtor.events.ResultEvents;
 import io.mtor.store.OperationResultStore;
 import io.mtor.store.PendingEvent;
@@ -148,20 +149,20 @@ class SnapshotTrailTest {
     Node b = node(dirB);
 
     // B applies and audits the first 150 entries, then is gone.
-    SnapshotReplayTest.apply(b.application, log, 0, 150, null);
+    apply(b, log, 0, 150);
     List<String> bBefore = b.audited();
     assertThat(bBefore).isNotEmpty();
 
     // A's audit writer is stopped for the 150 entries before the snapshot's index: their events wait in its outbox.
-    SnapshotReplayTest.apply(a.application, log, 0, 450, null);
+    apply(a, log, 0, 450);
     a.audited();
     a.stopAudit();
-    SnapshotReplayTest.apply(a.application, log, 450, at, null);
+    apply(a, log, 450, at);
     assertThat(a.store.pendingCount()).isPositive();
 
     // The snapshot is started at its index, and waits for the trail while the log goes on.
     assertThat(a.snapshots.take(TermIndex.valueOf(1, at))).isEqualTo(RaftLog.INVALID_LOG_INDEX);
-    SnapshotReplayTest.apply(a.application, log, at, 750, null);
+    apply(a, log, at, 750);
     Thread.sleep(500);
     assertThat(a.snapshots.take(TermIndex.valueOf(1, 750))).isEqualTo(RaftLog.INVALID_LOG_INDEX);
     a.startAudit();
@@ -172,7 +173,7 @@ class SnapshotTrailTest {
       taken = a.snapshots.take(TermIndex.valueOf(1, 750));
     }
     assertThat(taken).isEqualTo(at);
-    SnapshotReplayTest.apply(a.application, log, 750, log.size(), null);
+    apply(a, log, 750, log.size());
     List<String> aTrail = a.audited();
 
     // The snapshot: its file and its trail's files, the trail exactly A's lines up to its index.
@@ -195,7 +196,7 @@ class SnapshotTrailTest {
     // A redelivery the store read before it forgot its events is dropped.
     b.vertx.eventBus().publish(ResultEvents.AUDIT_REDELIVER, Buffer.buffer(upToIndex.get(upToIndex.size() - 1)),
       new DeliveryOptions().setLocalOnly(true));
-    SnapshotReplayTest.apply(b.application, log, at, log.size(), null);
+    apply(b, log, at, log.size());
 
     List<String> bTrail = b.audited();
     assertThat(bTrail).startsWith(bBefore.toArray(String[]::new));
@@ -209,7 +210,7 @@ class SnapshotTrailTest {
     Snapshots plain = new Snapshots(dirA, a.store, null, null);
     plain.init(a.raft);
     List<Command> log = SnapshotReplayTest.log(new Random(22), 200);
-    SnapshotReplayTest.apply(a.application, log, 0, log.size(), null);
+    apply(a, log, 0, log.size());
     assertThat(plain.take(TermIndex.valueOf(1, 200))).isEqualTo(RaftLog.INVALID_LOG_INDEX);
     long taken = RaftLog.INVALID_LOG_INDEX;
     for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -222,12 +223,28 @@ class SnapshotTrailTest {
 
     // A node with its audit on that is sent it keeps its trail as it was and goes on after it.
     Node b = node(dirB);
-    SnapshotReplayTest.apply(b.application, log, 0, 50, null);
+    apply(b, log, 0, 50);
     List<String> before = b.audited();
     ship(a, b);
     assertThat(b.snapshots.restore()).isEqualTo(TermIndex.valueOf(1, 200));
     b.snapshots.restored();
     assertThat(b.audited()).isEqualTo(before);
+  }
+
+  /**
+   * Applies entries {@code from} to {@code to} (log index = position + 1) as the state machine does: telling the
+   * snapshots of each change first, so that a snapshot being written keeps what it changes.
+   */
+  private static void apply(Node node, List<Command> log, int from, int to) {
+    for (int i = from; i < to; i++) {
+      Command command = log.get(i);
+      node.snapshots.beforeChange(command.key());
+      try {
+        node.application.apply(command, i + 1);
+      } catch (ResultException e) {
+        // refused at apply (409, 412, 404): no change, no event, as on every node
+      }
+    }
   }
 
   /** What Ratis does: the leader's snapshot files, in the follower's state-machine folder, which they replace. */
