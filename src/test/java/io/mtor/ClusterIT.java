@@ -181,8 +181,11 @@ class ClusterIT {
     String token = nodes.get(leader).token();
     Set<String> acknowledged = ConcurrentHashMap.newKeySet();
 
-    // A follower down while the others write 320 entries, snapshot every 100 and delete their logs before that.
+    // A follower down while the others write 320 entries, snapshot every 100 and delete their logs before that. It
+    // has written part of the trail before.
     String down = followers.get(0);
+    create(leader, 40, acknowledged, token);
+    awaitTrail(down, 40);
     nodes.get(down).kill();
     create(leader, 320, acknowledged, token);
     for (String node : ids.stream().filter(n -> !n.equals(down)).toList()) {
@@ -193,6 +196,8 @@ class ClusterIT {
     assertThat(nodes.get(down).output()).contains("Store replaced by snapshot");
     printSnapshotLines(down);
     assertSameRecords(leader, down, acknowledged, token);
+    // Its trail: the lines it had, then the snapshot's, then its own again; the leader's line for line.
+    assertSameTrail(leader, down, acknowledged.size());
 
     // A follower whose data folder is lost: a new node with the same id.
     String lost = followers.get(1);
@@ -205,6 +210,7 @@ class ClusterIT {
     assertThat(nodes.get(lost).output()).contains("Store replaced by snapshot");
     printSnapshotLines(lost);
     assertSameRecords(leader, lost, acknowledged, token);
+    assertSameTrail(leader, lost, acknowledged.size());
     // A restart with the data folder resumes from the node's own applied index: no snapshot is sent.
     nodes.get(down).kill();
     nodes.put(down, startNode(down));
@@ -219,12 +225,43 @@ class ClusterIT {
     // around it (64 KB each at this interval).
     assertThat(logBytes).isLessThan(300 << 10);
 
-    // The lost node's audit trail starts after the snapshot it was sent, and from there is the leader's.
-    List<List<Long>> trails = trails(leader, lost);
-    List<Long> lostTrail = trails.get(1);
-    assertThat(lostTrail).isNotEmpty();
-    assertThat(lostTrail.get(0)).isGreaterThan(1);
-    assertThat(lostTrail).isEqualTo(trails.get(0).stream().filter(sequence -> sequence >= lostTrail.get(0)).toList());
+    // Every node's trail, the one caught up from the snapshot with no trail of its own included: every change once,
+    // in log order, the same line for line.
+    for (String node : ids) {
+      if (!node.equals(leader)) {
+        assertSameTrail(leader, node, acknowledged.size());
+      }
+    }
+    assertThat(trail(lost).get(0)).isEqualTo(trail(leader).get(0));
+  }
+
+  /** Waits until the node's trail has {@code changes} lines. */
+  private void awaitTrail(String node, int changes) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (trail(node).size() < changes && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(trail(node)).as(node).hasSize(changes);
+  }
+
+  /**
+   * The two nodes' audit trails, once both have {@code changes} lines, are the same events (sequence and event id) in
+   * the same order, each once, in rising sequence.
+   */
+  private void assertSameTrail(String node, String other, int changes) throws Exception {
+    awaitTrail(node, changes);
+    awaitTrail(other, changes);
+    List<String> expected = trailLines(node);
+    List<String> actual = trailLines(other);
+    assertThat(trail(node)).as(node).isSorted().doesNotHaveDuplicates();
+    assertThat(actual).as(other + "'s trail against " + node + "'s").isEqualTo(expected);
+    System.out.printf("cluster: %s's audit trail equals %s's: %d lines, sequences %d to %d%n", other, node,
+      actual.size(), trail(other).get(0), trail(other).get(actual.size() - 1));
+  }
+
+  private List<String> trailLines(String node) {
+    return AuditTrail.events(root.resolve(node).resolve("audit")).stream()
+      .map(e -> e.getLong("sequence") + " " + e.getString("eventId")).toList();
   }
 
   /** {@code count} creates through {@code node}, eight at a time. */
@@ -305,21 +342,6 @@ class ClusterIT {
   private void printSnapshotLines(String node) {
     nodes.get(node).output().lines().filter(line -> line.contains("Snapshot at") || line.contains("Store replaced"))
       .forEach(line -> System.out.println("cluster: " + node + ": " + line));
-  }
-
-  /** The sequences of the two nodes' audit trails, once both end at the same change. */
-  private List<List<Long>> trails(String node, String other) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    List<List<Long>> trails = List.of();
-    while (System.nanoTime() < deadline) {
-      trails = List.of(trail(node), trail(other));
-      if (!trails.get(1).isEmpty() && trails.get(0).get(trails.get(0).size() - 1)
-        .equals(trails.get(1).get(trails.get(1).size() - 1))) {
-        break;
-      }
-      Thread.sleep(100);
-    }
-    return trails;
   }
 
   private List<Long> trail(String node) {

@@ -123,9 +123,12 @@ public final class ResultsService {
       return initService();
     }
     // The cluster's shared keys ($skiptoken, development signing key) must be in the data folder before the
-    // token verifier and the list handler read them; entries are applied only once the service is attached.
-    return vertx.executeBlocking(() -> RaftReplication.start(vertx, config.cluster(), store, config.store().dataDir(),
-        config.auth().enabled() && config.auth().devKey(), config.limits().requestTimeoutSeconds() * 1000L))
+    // token verifier and the list handler read them; entries are applied only once the service is attached. The audit
+    // writer runs before Raft starts: a snapshot installed at any time after completes its trail through it.
+    return deployAudit()
+      .compose(v -> vertx.executeBlocking(() -> RaftReplication.start(vertx, config.cluster(), store,
+        config.store().dataDir(), config.auth().enabled() && config.auth().devKey(),
+        config.limits().requestTimeoutSeconds() * 1000L, config.audit().enabled() ? config.auditDir() : null)))
       .compose(started -> {
         cluster = started;
         return started.sharedKeys(config.store().dataDir());
@@ -164,14 +167,7 @@ public final class ResultsService {
     });
     scans = new Scans(vertx, config.limits().maxScans(), config.limits().maxScansPerCaller(),
       config.limits().queryBudgetMillis());
-    Future<Void> audit = !config.audit().enabled() ? Future.succeededFuture()
-      : vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
-        .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.audit().maxFileBytes())))
-        .map(id -> {
-          auditDeployment = id;
-          deployments.add(id);
-          return null;
-        });
+    Future<Void> audit = deployAudit();
     Future<Void> auth = !config.auth().enabled() ? Future.succeededFuture()
       : TokenVerifier.create(vertx, config.auth(), config.store().dataDir(), clock).map(created -> {
         verifier = created;
@@ -215,6 +211,20 @@ public final class ResultsService {
           return redeliver(Long.MAX_VALUE);
         }
         return Future.succeededFuture();
+      });
+  }
+
+  /** Starts the audit writer, unless the audit is off or it runs already. */
+  private Future<Void> deployAudit() {
+    if (!config.audit().enabled() || auditDeployment != null) {
+      return Future.succeededFuture();
+    }
+    return vertx.deployVerticle(new AuditVerticle(), new DeploymentOptions()
+        .setConfig(AuditVerticle.config(config.auditDir()).put("maxFileBytes", config.audit().maxFileBytes())))
+      .map(id -> {
+        auditDeployment = id;
+        deployments.add(id);
+        return null;
       });
   }
 

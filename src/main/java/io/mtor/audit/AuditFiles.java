@@ -58,6 +58,14 @@ final class AuditFiles implements AutoCloseable {
 
   /** Trail files, oldest first. */
   List<Path> list() throws IOException {
+    return list(dir);
+  }
+
+  /** The trail files in {@code dir}, oldest first (none if there is no such folder). */
+  static List<Path> list(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
     try (Stream<Path> paths = Files.list(dir)) {
       return paths.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.getFileName().toString().endsWith(SUFFIX))
         .sorted().toList();
@@ -127,7 +135,7 @@ final class AuditFiles implements AutoCloseable {
     currentSize = channel.size();
   }
 
-  private static void truncatePartialLine(Path file) throws IOException {
+  static void truncatePartialLine(Path file) throws IOException {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long size = channel.size();
       long keep = size;

@@ -38,6 +38,11 @@ import java.util.Set;
  * event dropped from a full queue, or a crash before the write costs no line. A restart reads the end of
  * the trail to skip events written but not yet confirmed, so no line is written twice.
  *
+ * <p>In cluster mode a node that is sent a snapshot instead of the log it missed gets the snapshot's trail too: on
+ * {@link ResultEvents#AUDIT_INSTALL} the writer drops what it holds (changes up to the snapshot's index, which the
+ * snapshot's trail has), completes its files with the snapshot's trail ({@link TrailSnapshots#merge}) and from then on
+ * drops any event at or below that index (a redelivery from the store read before the store forgot its events).
+ *
  * <p>The service's own trail (an acknowledging writer) reads {@link ResultEvents#AUDIT_TRAIL}, where each
  * event comes as the JSON bytes the store's outbox holds, so the event is encoded once per change rather than
  * again for its line; other writers read the public addresses' JSON objects like any subscriber.
@@ -63,6 +68,8 @@ public final class AuditVerticle extends VerticleBase {
   private final Set<String> queued = new HashSet<>();
   private final LinkedHashSet<String> recent = new LinkedHashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private Path dir;
+  private long maxFileBytes;
   private AuditFiles files;
   private int maxBatch;
   private long lingerMillis;
@@ -73,6 +80,10 @@ public final class AuditVerticle extends VerticleBase {
   private int failures;
   private long written;
   private long dropped;
+  /** A snapshot's trail is being merged: events are dropped (all are up to its index). */
+  private boolean installing;
+  /** Events with a sequence up to this are in the trail through an installed snapshot; -1 before any. */
+  private long installedUpTo = -1;
 
   /** A config for a trail in {@code dir} with the defaults. */
   public static JsonObject config(Path dir) {
@@ -82,8 +93,8 @@ public final class AuditVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JsonObject config = config();
-    Path dir = Path.of(config.getString("dir"));
-    long maxFileBytes = config.getLong("maxFileBytes", 64L << 20);
+    dir = Path.of(config.getString("dir"));
+    maxFileBytes = config.getLong("maxFileBytes", 64L << 20);
     maxBatch = config.getInteger("maxBatch", 4096);
     lingerMillis = config.getLong("lingerMillis", 5L);
     maxBacklog = config.getInteger("maxBacklog", 50_000);
@@ -98,6 +109,7 @@ public final class AuditVerticle extends VerticleBase {
       if (acknowledge) {
         registered.add(consume(ResultEvents.AUDIT_TRAIL, this::onBytes));
         registered.add(consume(ResultEvents.AUDIT_REDELIVER, this::onBytes));
+        registered.add(consume(ResultEvents.AUDIT_INSTALL, this::onInstall));
       } else {
         for (Object address : addresses) {
           registered.add(consume((String) address, this::onObject));
@@ -125,30 +137,106 @@ public final class AuditVerticle extends VerticleBase {
 
   private void onBytes(Message<Buffer> message) {
     Buffer event = message.body();
-    String eventId = event == null ? null : eventId(event);
-    if (eventId != null) {
-      onEvent(eventId, event);
+    Head head = event == null ? null : head(event, installedUpTo >= 0);
+    if (head == null) {
+      return;
     }
+    if (installing) {
+      return;
+    }
+    if (head.sequence() >= 0 && head.sequence() <= installedUpTo) {
+      // In the trail through the snapshot: the store may forget it.
+      confirm(List.of(head.eventId()));
+      return;
+    }
+    onEvent(head.eventId(), event);
   }
 
-  /** The top-level {@code eventId} of an event's JSON (the service writes it first), or null. */
-  private static String eventId(Buffer json) {
+  /** An event's id and, if asked and present, its {@code sequence} (-1 otherwise). */
+  private record Head(String eventId, long sequence) {
+  }
+
+  /**
+   * The top-level {@code eventId} of an event's JSON (the service writes it first) and, if {@code withSequence}, its
+   * {@code sequence} (written right after), or null without an id.
+   */
+  private static Head head(Buffer json, boolean withSequence) {
     try (JsonParser parser = JSON.createParser(json.getBytes())) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }
+      String eventId = null;
       while (parser.nextToken() == JsonToken.FIELD_NAME) {
         String name = parser.currentName();
         JsonToken value = parser.nextToken();
         if ("eventId".equals(name)) {
-          return value == JsonToken.VALUE_STRING ? parser.getText() : null;
+          if (value != JsonToken.VALUE_STRING) {
+            return null;
+          }
+          eventId = parser.getText();
+          if (!withSequence) {
+            return new Head(eventId, -1);
+          }
+        } else if ("sequence".equals(name) && eventId != null) {
+          return new Head(eventId, value == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : -1);
         }
         parser.skipChildren();
       }
-      return null;
+      return eventId == null ? null : new Head(eventId, -1);
     } catch (IOException e) {
       return null;
     }
+  }
+
+  /**
+   * A snapshot replaces this node's records ({@link ResultEvents#AUDIT_INSTALL}): what is queued is dropped (changes up
+   * to the node's old position, which the snapshot's trail has), the write under way finishes, the trail is completed
+   * with the snapshot's and reopened, and events up to the snapshot's index are dropped from now on. The caller (the
+   * state machine, before it applies the log after the snapshot) waits for the reply.
+   */
+  private void onInstall(Message<JsonObject> message) {
+    Path snapshotTrail = Path.of(message.body().getString("dir"));
+    long index = message.body().getLong("index");
+    installing = true;
+    clearQueue();
+    whenIdle()
+      .compose(v -> vertx.executeBlocking(() -> {
+        files.close();
+        long begun = System.nanoTime();
+        TrailSnapshots.Counts merged = TrailSnapshots.merge(dir, snapshotTrail);
+        LOG.info("Audit trail completed from the snapshot at index {}: {} files linked, {} written ({} KiB) in {} ms",
+          index, merged.linked(), merged.written(), merged.bytes() >> 10, (System.nanoTime() - begun) / 1_000_000);
+        files = AuditFiles.open(dir, maxFileBytes);
+        return files.recentEventIds();
+      }))
+      .onComplete(done -> {
+        clearQueue();
+        if (done.succeeded()) {
+          recent.clear();
+          done.result().forEach(this::remember);
+          installedUpTo = Math.max(installedUpTo, index);
+          installing = false;
+          message.reply(new JsonObject().put("ok", true));
+        } else {
+          LOG.error("Audit trail not completed from the snapshot at index {}", index, done.cause());
+          installing = false;
+          message.fail(500, String.valueOf(done.cause()));
+        }
+      });
+  }
+
+  private void clearQueue() {
+    queue.clear();
+    queued.clear();
+    if (lingerTimer != -1) {
+      vertx.cancelTimer(lingerTimer);
+      lingerTimer = -1;
+    }
+  }
+
+  /** Completes once no write is under way. */
+  private Future<Void> whenIdle() {
+    return writing ? vertx.timer(5).compose(t -> whenIdle()) : Future.succeededFuture();
   }
 
   private void onEvent(String eventId, Buffer json) {
@@ -171,7 +259,7 @@ public final class AuditVerticle extends VerticleBase {
 
   /** Writes soon: at once when a batch is full, else after the linger (unless a write or a timer is under way). */
   private void schedule() {
-    if (writing || queue.isEmpty()) {
+    if (writing || installing || queue.isEmpty()) {
       return;
     }
     if (queue.size() >= maxBatch || lingerMillis <= 0) {
@@ -185,7 +273,7 @@ public final class AuditVerticle extends VerticleBase {
   }
 
   private void write() {
-    if (writing || queue.isEmpty()) {
+    if (writing || installing || queue.isEmpty()) {
       return;
     }
     if (lingerTimer != -1) {

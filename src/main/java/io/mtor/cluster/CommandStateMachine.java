@@ -43,8 +43,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (noted in {@link AppliedIndex}) as its snapshot, so that Ratis resumes the log after it. Besides, every
  * {@code cluster.snapshotEveryEntries} entries it writes a real snapshot ({@link Snapshots}), a file Ratis can ship;
  * once one is written Ratis deletes the log before it, and a node whose position in the log is gone (down too long,
- * or a new or wiped node) is sent the leader's newest snapshot, which replaces its store ({@link #reinitialize}),
- * then the log after it.
+ * or a new or wiped node) is sent the leader's newest snapshot, which replaces its store ({@link #reinitialize}) and
+ * completes its audit trail, then the log after it.
  */
 final class CommandStateMachine extends BaseStateMachine {
 
@@ -72,10 +72,16 @@ final class CommandStateMachine extends BaseStateMachine {
    */
   private volatile TermIndex resumeAt;
 
-  CommandStateMachine(Path dataDir, boolean devKey, OperationResultStore store) {
+  /**
+   * @param trailDir  this node's audit trail, or null when the audit is off
+   * @param installer completes the trail with an installed snapshot's (see {@link Snapshots}); null when the audit is
+   *                  off
+   */
+  CommandStateMachine(Path dataDir, boolean devKey, OperationResultStore store, Path trailDir,
+                      Snapshots.TrailInstaller installer) {
     this.dataDir = dataDir;
     this.devKey = devKey;
-    this.snapshots = new Snapshots(dataDir, store);
+    this.snapshots = new Snapshots(dataDir, store, trailDir, installer);
   }
 
   @Override

@@ -7,11 +7,13 @@ import io.mtor.app.Stored;
 import io.mtor.config.ClusterSettings;
 import io.mtor.domain.OperationResults;
 import io.mtor.domain.ResultException;
+import io.mtor.events.ResultEvents;
 import io.mtor.store.OperationResultStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -75,6 +77,8 @@ public final class RaftReplication implements Replication {
   static final long MIN_SEGMENT_BYTES = 64 << 10;
   static final long MAX_SEGMENT_BYTES = 32 << 20;
   static final long ENTRY_BYTES = 900;
+  /** The longest the audit writer may take to complete its trail from an installed snapshot. */
+  static final long TRAIL_INSTALL_MILLIS = TimeUnit.MINUTES.toMillis(10);
   /** The node's Ratis client tries a failed request again after this long. */
   static final long CLIENT_RETRY_MILLIS = 50;
   /** How long a write or a read may wait for the cluster before it is answered with a 503. */
@@ -100,9 +104,11 @@ public final class RaftReplication implements Replication {
    *
    * @param requestTimeoutMillis the service's request timeout: a write or read waiting for the cluster is answered
    *                             with a 503 well before it
+   * @param auditDir             the node's audit trail, whose writer (deployed before this starts) completes it from
+   *                             an installed snapshot; null when the audit is off
    */
   public static RaftReplication start(Vertx vertx, ClusterSettings settings, OperationResultStore store, Path dataDir,
-                                      boolean devKey, long requestTimeoutMillis) throws IOException {
+                                      boolean devKey, long requestTimeoutMillis, Path auditDir) throws IOException {
     List<RaftPeer> peers = new ArrayList<>();
     for (Map.Entry<String, String> peer : settings.addresses().entrySet()) {
       peers.add(RaftPeer.newBuilder().setId(peer.getKey()).setAddress(peer.getValue()).build());
@@ -129,7 +135,8 @@ public final class RaftReplication implements Replication {
     RaftServerConfigKeys.Rpc.setTimeoutMin(properties, ELECTION_TIMEOUT_MIN);
     RaftServerConfigKeys.Rpc.setTimeoutMax(properties, ELECTION_TIMEOUT_MAX);
 
-    CommandStateMachine stateMachine = new CommandStateMachine(dataDir, devKey, store);
+    CommandStateMachine stateMachine = new CommandStateMachine(dataDir, devKey, store, auditDir,
+      auditDir == null ? null : trailInstaller(vertx));
     RaftServer server = RaftServer.newBuilder().setGroup(group).setProperties(properties)
       .setServerId(RaftPeerId.valueOf(settings.nodeId())).setStateMachine(stateMachine)
       .setOption(RaftStorage.StartupOption.RECOVER).build();
@@ -168,6 +175,27 @@ public final class RaftReplication implements Replication {
     RaftServerConfigKeys.Log.setPurgeGap(properties, 1);
     RaftServerConfigKeys.Log.setSegmentSizeMax(properties, SizeInBytes.valueOf(
       Math.max(MIN_SEGMENT_BYTES, Math.min(MAX_SEGMENT_BYTES, every * ENTRY_BYTES / 2))));
+  }
+
+  /**
+   * Asks the node's audit writer to complete its trail with an installed snapshot's
+   * ({@link ResultEvents#AUDIT_INSTALL}) and waits for it: the state machine applies the log after the snapshot only then, so the writer's next events
+   * follow the snapshot's trail.
+   */
+  static Snapshots.TrailInstaller trailInstaller(Vertx vertx) {
+    return (snapshotTrail, index) -> {
+      JsonObject request = new JsonObject().put("dir", snapshotTrail.toString()).put("index", index);
+      try {
+        vertx.eventBus().request(ResultEvents.AUDIT_INSTALL, request,
+            new DeliveryOptions().setLocalOnly(true).setSendTimeout(TRAIL_INSTALL_MILLIS))
+          .toCompletionStage().toCompletableFuture().get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("Interrupted while the audit trail took the snapshot's", e);
+      } catch (ExecutionException e) {
+        throw new IOException("The audit trail could not take the snapshot's at index " + index, e.getCause());
+      }
+    };
   }
 
   /**

@@ -53,6 +53,13 @@ public final class ResultEvents {
    */
   public static final String AUDIT_REDELIVER = PREFIX + "audit.redeliver";
 
+  /**
+   * In cluster mode, a request to the acknowledging audit writer when a snapshot replaces the node's records:
+   * {@code {"dir": <the snapshot's trail folder>, "index": <its log index>}}. The writer completes its trail with the
+   * snapshot's and from then on drops events up to that index; it replies once done. Internal to the service.
+   */
+  public static final String AUDIT_INSTALL = PREFIX + "audit.install";
+
   /** {@code eventType} of a create. */
   public static final String TYPE_CREATED = "created";
   /** {@code eventType} of an update. */

@@ -540,6 +540,24 @@ public final class OperationResultStore implements AutoCloseable {
     return events;
   }
 
+  /**
+   * The outbox sequence of the newest event stored so far ({@link PendingEvent#sequence}), 0 if none in this store's
+   * life: once no pending event is at or below it, the audit trail has every change made until now.
+   */
+  public long lastEventSequence() {
+    map();
+    return outbox.lastSequence();
+  }
+
+  /**
+   * Forgets every event awaiting the audit trail, without writing them: in cluster mode, once a snapshot's trail has
+   * completed the node's own, which holds the changes they describe.
+   */
+  public void clearEvents() {
+    map();
+    outbox.clear();
+  }
+
   /** The audit trail has these events: forget them. */
   public void acknowledge(Iterable<String> eventIds) {
     if (!closed) {

@@ -133,6 +133,21 @@ final class Outbox implements AutoCloseable {
     }
   }
 
+  /** The sequence of the newest event put (in this store's life), or 0. */
+  long lastSequence() {
+    return sequence.get();
+  }
+
+  /** Forgets every event (they are in the audit trail by other means: a cluster snapshot's trail). */
+  synchronized void clear() {
+    if (map == null || closed) {
+      return;
+    }
+    map.clear();
+    written.clear();
+    writtenSize.set(0);
+  }
+
   long pendingCount() {
     return map == null || closed ? 0 : map.longSize();
   }

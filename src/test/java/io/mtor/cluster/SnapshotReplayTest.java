@@ -146,7 +146,7 @@ class SnapshotReplayTest {
    * A log over a few hundred ids: creates (some taken: 409; some with idempotency keys, repeated: replayed),
    * unconditional and conditional updates (a stale If-Match: 412), deletes (some of nothing: 404).
    */
-  private static List<Command> log(Random random, int size) {
+  static List<Command> log(Random random, int size) {
     List<Command> log = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       String id = "r-" + random.nextInt(IDS);
