@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * one thread (Ratis's applying thread).
  *
  * <p>An update or delete reads its record when it is handed over; when that record's create is still under way, it
- * waits for it. Notes of the applied index ({@link #inOrder}) follow the log's order whatever order writes finish in.
+ * waits for it. A create with an idempotency key looks the key up when it is handed over; when a create under the same
+ * key is still under way, it waits for it. Notes of the applied index ({@link #inOrder}) follow the log's order whatever order writes finish in.
  */
 final class LogApplier {
 
@@ -33,6 +34,8 @@ final class LogApplier {
   private final Semaphore underWay = new Semaphore(MAX_UNDER_WAY);
   /** Creates under way, by record key. */
   private final Map<String, CompletableFuture<?>> creating = new ConcurrentHashMap<>();
+  /** Creates with an idempotency key under way, by the key's hash. */
+  private final Map<String, CompletableFuture<?>> keyed = new ConcurrentHashMap<>();
   /** Completes once everything passed to {@link #inOrder} so far is done and noted. */
   private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
@@ -57,6 +60,13 @@ final class LogApplier {
       // A create of the same key needs no wait: the store takes the two in order and the second finds the first.
       create.handle((r, e) -> null).join();
     }
+    String idempotency = command instanceof Command.Create c ? c.idempotency() : null;
+    CompletableFuture<?> sameKey = idempotency == null ? null : keyed.get(idempotency);
+    if (sameKey != null) {
+      // A create under the same idempotency key (a client's retry, most often with another id) looks the key up when
+      // it is handed over: it must find the first one's record, and be answered with it, not stored again.
+      sameKey.handle((r, e) -> null).join();
+    }
     beforeChange.accept(key);
     underWay.acquire();
     CompletableFuture<JsonObject> answer;
@@ -72,6 +82,10 @@ final class LogApplier {
       CompletableFuture<JsonObject> created = answer;
       creating.put(key, created);
       created.whenComplete((a, e) -> creating.remove(key, created));
+      if (idempotency != null) {
+        keyed.put(idempotency, created);
+        created.whenComplete((a, e) -> keyed.remove(idempotency, created));
+      }
     }
     return answer;
   }
