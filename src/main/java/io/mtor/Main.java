@@ -65,6 +65,14 @@ public final class Main {
     CountDownLatch stopped = new CountDownLatch(1);
     vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config.toJson()))
       .onSuccess(id -> {
+        // Before the lines that tell a supervisor the service listens: a SIGTERM sent as soon as it reads them finds
+        // the hook (else the JVM ends on the signal's default, status 143, without closing the store).
+        CountDownLatch stopping = new CountDownLatch(1);
+        watchdog(stopping);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          stopping.countDown();
+          shutdown(vertx, stopped);
+        }, "shutdown"));
         String host = "0.0.0.0".equals(config.http().host()) ? "localhost" : config.http().host();
         System.out.printf("data folder: %s%n", config.store().dataDir().toAbsolutePath().normalize());
         System.out.printf("operations (metrics, detailed health): http://%s:%d/metrics%n", config.edge().opsHost(),
@@ -80,12 +88,6 @@ public final class Main {
           .addKeyValue("rssMiB", residentMiB())
           .addKeyValue("java", Runtime.version().toString())
           .log("Ready");
-        CountDownLatch stopping = new CountDownLatch(1);
-        watchdog(stopping);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          stopping.countDown();
-          shutdown(vertx, stopped);
-        }, "shutdown"));
       })
       .onFailure(e -> {
         LOG.error("Start-up failed: {}", e.getMessage(), e);

@@ -93,7 +93,7 @@ class LogApplierTest {
     ResultsApplication pipelined = new ResultsApplication(storeB, vertxB.eventBus(), Clock.systemUTC(), false,
       Duration.ofHours(1));
     List<String> keysSeen = new CopyOnWriteArrayList<>();
-    LogApplier applier = new LogApplier(pipelined, keysSeen::add);
+    LogApplier applier = new LogApplier(pipelined, keysSeen::add, 1024);
     AtomicLong noted = new AtomicLong();
     List<Long> notedOutOfOrder = new CopyOnWriteArrayList<>();
     List<CompletableFuture<JsonObject>> answers = new ArrayList<>();
