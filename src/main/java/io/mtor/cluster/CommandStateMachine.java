@@ -216,16 +216,16 @@ final class CommandStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Hands the entry to the store and returns at once (see {@link LogApplier}): its answer completes, and its index is
-   * noted as applied, once its write is done and every entry before it is noted.
+   * Hands the entry to the store (see {@link LogApplier}): its answer completes, and its index is noted as applied, once
+   * its write is done and every entry before it is noted.
    */
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
-    JsonObject json;
+    Command command;
     try {
-      json = new JsonObject(entry.getStateMachineLogEntry().getLogData().toStringUtf8());
+      JsonObject json = new JsonObject(entry.getStateMachineLogEntry().getLogData().toStringUtf8());
       if (ClusterKeys.TYPE.equals(json.getString("type"))) {
         // Applied at once, before the service starts too: the service waits for the keys to start.
         drain();
@@ -233,8 +233,10 @@ final class CommandStateMachine extends BaseStateMachine {
         appliedUpTo(entry.getTerm(), index);
         return CompletableFuture.completedFuture(Message.valueOf(new JsonObject().put("ok", true).encode()));
       }
+      command = Command.fromJson(json);
     } catch (IOException | RuntimeException e) {
       LOG.error("Log entry {} could not be applied", index, e);
+      drain();
       appliedUpTo(entry.getTerm(), index);
       return CompletableFuture.completedFuture(
         Message.valueOf(LogApplier.failure(ResultException.storeUnavailable(e)).encode()));
@@ -243,17 +245,24 @@ final class CommandStateMachine extends BaseStateMachine {
     CompletableFuture<JsonObject> reply;
     try {
       logApplier = applier.get();
-      boolean check = unchecked > 0;
-      if (check) {
-        unchecked--;
-      }
-      reply = logApplier.apply(Command.fromJson(json), index, check);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(e);
     } catch (ExecutionException e) {
       // Closed before the service started: the entry is not applied, and not noted as applied.
       return CompletableFuture.failedFuture(e.getCause());
+    }
+    boolean check = unchecked > 0;
+    if (check) {
+      unchecked--;
+    }
+    try {
+      reply = logApplier.apply(command, index, check);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(e);
+    } catch (RuntimeException e) {
+      reply = CompletableFuture.failedFuture(e);
     }
     CompletableFuture<JsonObject> answered = reply.exceptionally(e -> {
       Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;

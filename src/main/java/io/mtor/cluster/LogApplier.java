@@ -18,12 +18,12 @@ import java.util.function.Consumer;
  * Applies the log's commands, up to a number of them under way at once: the store takes writes in the order they are
  * handed to it and writes them in batches (group commit), so several entries can be under way while the next are
  * handed over, and every node still ends with the state that applying them one by one gives (the service allows
- * {@value #MAX_UNDER_WAY}: see there). Used from
- * one thread (Ratis's applying thread).
+ * {@value #MAX_UNDER_WAY}: see there). Used from one thread (Ratis's applying thread).
  *
  * <p>An update or delete reads its record when it is handed over; when that record's create is still under way, it
  * waits for it. A create with an idempotency key looks the key up when it is handed over; when a create under the same
- * key is still under way, it waits for it. Notes of the applied index ({@link #inOrder}) follow the log's order whatever order writes finish in.
+ * key is still under way, it waits for it. Notes of the applied index ({@link #inOrder}) follow the log's order,
+ * whatever order writes finish in.
  */
 final class LogApplier {
 
@@ -43,7 +43,7 @@ final class LogApplier {
   /** Creates with an idempotency key under way, by the key's hash. */
   private final Map<String, CompletableFuture<?>> keyed = new ConcurrentHashMap<>();
   /** Completes once everything passed to {@link #inOrder} so far is done and noted. */
-  private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+  private volatile CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
 
   /**
    * @param beforeChange told of a record's key before the record changes (a snapshot being written keeps the record

@@ -156,8 +156,7 @@ final class IndexWriter implements AutoCloseable {
         for (int i = 0; i < n; i++) {
           Job job = batch.get(i);
           if (failed[i] == null) {
-            index.claimPoints(txn, job.key, job.points);
-            index.reconcile(txn, job.key, records.apply(job.key));
+            index.reconcile(txn, job.key, records.apply(job.key), job.points);
           } else {
             index.removePoints(txn, job.key, added.get(i));
           }

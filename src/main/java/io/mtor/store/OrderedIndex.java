@@ -325,17 +325,24 @@ public final class OrderedIndex implements AutoCloseable {
       return;
     }
     State state = State.decode(reverse.get(txn, direct(utf8(key))));
-    Map<String, String> all = new LinkedHashMap<>(state.points);
-    for (Map.Entry<String, String> point : points.entrySet()) {
-      String held = all.put(point.getKey(), point.getValue());
-      if (held != null && !held.equals(point.getValue())) {
-        entries.delete(txn, direct(pointKey(point.getKey(), held, key)));
-      }
-      entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY);
-    }
+    Map<String, String> all = claim(txn, key, state.points, points);
     if (!all.equals(state.points)) {
       putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, all));
     }
+  }
+
+  /** Puts {@code points}' entries for {@code key}, deletes those of other values it held; the points it holds now. */
+  private Map<String, String> claim(Txn<ByteBuffer> txn, String key, Map<String, String> held,
+                                    Map<String, String> points) {
+    Map<String, String> all = new LinkedHashMap<>(held);
+    for (Map.Entry<String, String> point : points.entrySet()) {
+      String before = all.put(point.getKey(), point.getValue());
+      if (before != null && !before.equals(point.getValue())) {
+        entries.delete(txn, direct(pointKey(point.getKey(), before, key)));
+      }
+      entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY);
+    }
+    return all;
   }
 
   /**
@@ -364,10 +371,19 @@ public final class OrderedIndex implements AutoCloseable {
 
   /** Makes the index match {@code record} (null: none) for {@code key}, in the caller's write transaction. */
   void reconcile(Txn<ByteBuffer> txn, String key, byte[] record) {
+    reconcile(txn, key, record, Map.of());
+  }
+
+  /**
+   * {@link #reconcile(Txn, String, byte[])} of a write that won, claiming its {@code points} too (as
+   * {@link #claimPoints}): the record's reverse entry is read and written once.
+   */
+  void reconcile(Txn<ByteBuffer> txn, String key, byte[] record, Map<String, String> points) {
     byte[] keyBytes = utf8(key);
     State old = State.decode(reverse.get(txn, direct(keyBytes)));
-    State now = record == null ? State.NONE : State.of(record, properties, old.points);
-    if (now.equals(old)) {
+    Map<String, String> held = points.isEmpty() ? old.points : claim(txn, key, old.points, points);
+    State now = record == null ? State.NONE : State.of(record, properties, held);
+    if (now.equals(old) && held.equals(old.points)) {
       return;
     }
     int slash = key.indexOf('/');
@@ -399,7 +415,7 @@ public final class OrderedIndex implements AutoCloseable {
       }
     }
     if (record == null) {
-      for (Map.Entry<String, String> point : old.points.entrySet()) {
+      for (Map.Entry<String, String> point : held.entrySet()) {
         entries.delete(txn, direct(pointKey(point.getKey(), point.getValue(), key)));
       }
     }
