@@ -74,11 +74,13 @@ public final class Main {
           shutdown(vertx, stopped);
         }, "shutdown"));
         String host = "0.0.0.0".equals(config.http().host()) ? "localhost" : config.http().host();
-        System.out.printf("data folder: %s%n", config.store().dataDir().toAbsolutePath().normalize());
-        System.out.printf("operations (metrics, detailed health): http://%s:%d/metrics%n", config.edge().opsHost(),
-          verticle.opsPort());
-        System.out.printf("managedTenantOperationResults listening on http://%s:%d/managedTenantOperationResults%n",
-          host, verticle.actualPort());
+        // One write: the log (stderr, from its own thread) cannot land inside these lines where both streams are
+        // read together (System.out would write a long line in 128-byte pieces).
+        System.out.print(String.format("data folder: %s%n"
+            + "operations (metrics, detailed health): http://%s:%d/metrics%n"
+            + "managedTenantOperationResults listening on http://%s:%d/managedTenantOperationResults%n",
+          config.store().dataDir().toAbsolutePath().normalize(), config.edge().opsHost(), verticle.opsPort(), host,
+          verticle.actualPort()));
         System.out.flush();
         Runtime runtime = Runtime.getRuntime();
         LOG.atInfo()

@@ -4,7 +4,7 @@ import io.vertx.core.Future;
 
 /**
  * Where the application service sends its commands in cluster mode: into a replicated log, whose committed entries
- * every node applies in log order with {@link ResultsApplication#apply(Command, long)}. Without one (single-node
+ * every node applies in log order with {@link ResultsApplication#applyLogged(Command, long)}. Without one (single-node
  * mode) the service applies each command itself, at once.
  */
 public interface Replication {

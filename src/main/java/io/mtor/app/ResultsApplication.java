@@ -251,19 +251,11 @@ public final class ResultsApplication {
   }
 
   /**
-   * Carries out a command against the store and, once the change is durable, publishes its event; waits for the
-   * store, so for callers that may block (a replicated log's apply, tests).
+   * Carries out a command taken from a replicated log against the store and, once the change is durable, publishes
+   * its event, numbered {@code sequence} (its log index); waits for the store, so for callers that may block (tests).
    *
    * @return the record after the change (before it, for a delete)
    * @throws ResultException when the command cannot be applied (conflict, absent, stale If-Match, full store)
-   */
-  public Stored apply(Command command) {
-    return await(applyAsync(command, null));
-  }
-
-  /**
-   * As {@link #apply(Command)}, for a command taken from a replicated log: {@code sequence} (its log index) is the
-   * event's sequence number.
    */
   public Stored apply(Command command, long sequence) {
     return await(applyAsync(command, sequence));

@@ -138,21 +138,34 @@ final class AuditFiles implements AutoCloseable {
   static void truncatePartialLine(Path file) throws IOException {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long size = channel.size();
-      long keep = size;
-      ByteBuffer one = ByteBuffer.allocate(1);
-      while (keep > 0) {
-        one.clear();
-        channel.read(one, keep - 1);
-        if (one.get(0) == '\n') {
-          break;
-        }
-        keep--;
-      }
+      long keep = afterLastNewline(channel, size);
       if (keep < size) {
         LOG.warn("Audit file {} ended in a partial line ({} bytes) left by a crash: cut it off", file, size - keep);
         channel.truncate(keep);
       }
     }
+  }
+
+  /**
+   * The position just after the last newline of {@code channel} before {@code before}, or 0 when there is none: where
+   * the line holding {@code before - 1} starts. Reads backwards a few KiB at a time.
+   */
+  static long afterLastNewline(FileChannel channel, long before) throws IOException {
+    ByteBuffer chunk = ByteBuffer.allocate(1 << 12);
+    for (long end = before; end > 0; ) {
+      long from = Math.max(0, end - chunk.capacity());
+      chunk.clear().limit((int) (end - from));
+      while (chunk.hasRemaining() && channel.read(chunk, from + chunk.position()) >= 0) {
+        // a positional read may return fewer bytes than asked
+      }
+      for (int i = chunk.position() - 1; i >= 0; i--) {
+        if (chunk.get(i) == '\n') {
+          return from + i + 1;
+        }
+      }
+      end = from;
+    }
+    return 0;
   }
 
   @Override

@@ -231,46 +231,14 @@ public final class TrailSnapshots {
   /** The last complete line of {@code file} (with its newline), or null: read backwards from its last newline. */
   static byte[] lastLine(Path file) throws IOException {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = channel.size();
-      long end = size;
       // The end of the last complete line: after the last newline (a line being written may follow it).
-      int chunk = 1 << 12;
-      while (end > 0) {
-        long from = Math.max(0, end - chunk);
-        byte[] bytes = read(channel, from, (int) (end - from));
-        int newline = lastIndexOf(bytes, bytes.length - 1);
-        if (newline >= 0) {
-          end = from + newline + 1;
-          break;
-        }
-        end = from;
-      }
+      long end = AuditFiles.afterLastNewline(channel, channel.size());
       if (end == 0) {
         return null;
       }
-      // Its start: after the newline before it, or the file's start.
-      long start = end - 1;
-      while (start > 0) {
-        long from = Math.max(0, start - chunk);
-        byte[] bytes = read(channel, from, (int) (start - from));
-        int newline = lastIndexOf(bytes, bytes.length - 1);
-        if (newline >= 0) {
-          start = from + newline + 1;
-          break;
-        }
-        start = from;
-      }
+      long start = AuditFiles.afterLastNewline(channel, end - 1);
       return read(channel, start, (int) (end - start));
     }
-  }
-
-  private static int lastIndexOf(byte[] bytes, int from) {
-    for (int i = from; i >= 0; i--) {
-      if (bytes[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
   }
 
   private static byte[] read(FileChannel channel, long from, int length) throws IOException {
