@@ -127,6 +127,10 @@ public final class ResultsApplication {
       Command.Change change = change(request);
       entity = OperationResults.newEntity(body, change.occurred());
       create = prepareCreate(request, body, entity, change, idempotencyKey);
+      if (replication != null) {
+        // This node's own store must have room: a committed entry it could not take would hold up its applying.
+        store.checkWritable();
+      }
     } catch (ResultException e) {
       return Future.failedFuture(e);
     }
@@ -165,7 +169,12 @@ public final class ResultsApplication {
   public Future<Stored> update(Request request, String id, String ifMatch, JsonObject patch) {
     try {
       Command.Update update = prepareUpdate(request, id, ifMatch, patch);
-      return replication != null ? replication.submit(update) : applyAsync(update, null);
+      if (replication == null) {
+        return applyAsync(update, null);
+      }
+      // This node's own store must have room: a committed entry it could not take would hold up its applying.
+      store.checkWritable();
+      return replication.submit(update);
     } catch (ResultException e) {
       return Future.failedFuture(e);
     }

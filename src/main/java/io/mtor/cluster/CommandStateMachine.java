@@ -172,9 +172,14 @@ final class CommandStateMachine extends BaseStateMachine {
     return snapshots.take(getLastAppliedTermIndex());
   }
 
+  /** The applier once the service has started and until this closes, else null. */
+  private LogApplier applierNow() {
+    return applier.isDone() && !applier.isCompletedExceptionally() ? applier.join() : null;
+  }
+
   /** Waits until every entry handed to the store is applied and noted. */
   private void drain() {
-    LogApplier started = applier.getNow(null);
+    LogApplier started = applierNow();
     if (started != null) {
       started.drain();
     }
@@ -261,6 +266,9 @@ final class CommandStateMachine extends BaseStateMachine {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(e);
+    } catch (LogApplier.Halted e) {
+      // Thrown on Ratis's applying thread, it stops this node's Raft server: this node applies nothing more.
+      throw e;
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
     }
@@ -276,7 +284,7 @@ final class CommandStateMachine extends BaseStateMachine {
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
     // Configuration and other entries of Ratis's own: applied too, after the entries before them.
-    LogApplier started = applier.getNow(null);
+    LogApplier started = applierNow();
     if (started == null) {
       appliedUpTo(term, index);
     } else {
@@ -309,8 +317,26 @@ final class CommandStateMachine extends BaseStateMachine {
     roleListener.run();
   }
 
+  /** Why this node's applying waits for its store now, or null (see {@link LogApplier#stalled}). */
+  String stalled() {
+    LogApplier started = applierNow();
+    return started == null ? null : started.stalled();
+  }
+
+  /**
+   * Ends a wait of the applying thread for the store (see {@link LogApplier}): called before the Raft server stops,
+   * which waits for that thread.
+   */
+  void stopApplying() {
+    LogApplier started = applierNow();
+    if (started != null) {
+      started.close();
+    }
+  }
+
   @Override
   public void close() throws IOException {
+    stopApplying();
     applier.completeExceptionally(new IllegalStateException("closed"));
     snapshots.close();
     if (noted != null) {

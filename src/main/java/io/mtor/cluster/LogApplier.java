@@ -5,13 +5,18 @@ import io.mtor.app.ResultsApplication;
 import io.mtor.app.Stored;
 import io.mtor.domain.ResultException;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -24,20 +29,44 @@ import java.util.function.Consumer;
  * waits for it. A create with an idempotency key looks the key up when it is handed over; when a create under the same
  * key is still under way, it waits for it. Notes of the applied index ({@link #inOrder}) follow the log's order,
  * whatever order writes finish in.
+ *
+ * <p>A refusal by this node's own store (its disk below the reserve, its audit backlog full) is not the command's
+ * answer: another node may have taken the entry, so noting it as applied here would leave the nodes apart for good.
+ * When the store refuses an entry as it is handed over, the applying thread waits and tries it again (and the entries
+ * after it wait too) until the store takes it; the node reports why meanwhile ({@link #stalled}). When a write fails
+ * for want of room after later entries were handed over, it cannot be tried again in its place: the node stops
+ * applying ({@link Halted}), and a restart applies the log again from that entry.
  */
 final class LogApplier {
 
   /**
-   * Entries under way at most in the service: one, so entries are applied one after the other. With more, creates cost
-   * half the CPU (docs/cluster.md), but {@code ClusterEventsIT} failed twice with 1,024 (an acknowledged create missing
-   * from the cluster-wide stream around a leader's death; a create through a follower not answered): not understood
-   * yet, so not shipped. After a crash, as many entries past the noted index may be in the store already.
+   * Entries under way at most in the service: each node's store then writes the entries in batches, as a single node
+   * writes concurrent requests (docs/cluster.md has the figures). After a crash, as many entries past the noted index
+   * may be in the store already: they are checked before they are applied again.
    */
-  static final int MAX_UNDER_WAY = 1;
+  static final int MAX_UNDER_WAY = 1024;
+  /** Refusals by this node's own store (disk, audit backlog): another node may have taken the same entry. */
+  static final Set<String> LOCAL = Set.of(ResultException.Kind.STORE_FULL.name(),
+    ResultException.Kind.STORE_UNAVAILABLE.name(), ResultException.Kind.AUDIT_BACKLOG_FULL.name());
+  static final long FIRST_PAUSE_MILLIS = 50;
+  static final long MAX_PAUSE_MILLIS = 2_000;
+  private static final Logger LOG = LoggerFactory.getLogger(LogApplier.class);
+
+  /** This node has stopped applying the log (see {@link #inOrder}): it must be restarted. */
+  static final class Halted extends IllegalStateException {
+    Halted(String reason) {
+      super(reason);
+    }
+  }
 
   private final ResultsApplication results;
   private final Consumer<String> beforeChange;
   private final Semaphore underWay;
+  /** Why this node's applying waits (its store refuses the next entry), or null. */
+  private volatile String stalled;
+  /** Why this node stopped applying, or null. */
+  private volatile String halted;
+  private final CountDownLatch closed = new CountDownLatch(1);
   /** Creates under way, by record key. */
   private final Map<String, CompletableFuture<?>> creating = new ConcurrentHashMap<>();
   /** Creates with an idempotency key under way, by the key's hash. */
@@ -79,17 +108,30 @@ final class LogApplier {
       // it is handed over: it must find the first one's record, and be answered with it, not stored again.
       sameKey.handle((r, e) -> null).join();
     }
-    beforeChange.accept(key);
-    underWay.acquire();
-    CompletableFuture<JsonObject> answer;
-    try {
-      Stored stored = check ? results.alreadyApplied(command) : null;
-      answer = stored != null ? CompletableFuture.completedFuture(success(stored))
-        : results.applyLogged(command, index).handle((applied, e) -> answer(command, applied, e));
-    } catch (RuntimeException e) {
-      answer = CompletableFuture.failedFuture(e);
+    if (halted != null) {
+      throw new Halted(halted);
     }
-    answer.whenComplete((a, e) -> underWay.release());
+    beforeChange.accept(key);
+    CompletableFuture<JsonObject> answer = handOver(command, index, check);
+    for (long pause = FIRST_PAUSE_MILLIS; refusedHere(answer); pause = Math.min(2 * pause, MAX_PAUSE_MILLIS)) {
+      // Every node must apply every entry, in order: skipping this one would leave this node without a change the
+      // others have. So it waits, and so do the entries after it, until its store takes it (space freed on its disk,
+      // its audit writer caught up).
+      String reason = answer.join().getString("message");
+      if (stalled == null) {
+        LOG.warn("Log entry {} waits, and the entries after it: this node's store cannot take it now ({}); trying "
+          + "again until it can", index, reason);
+      }
+      stalled = reason;
+      if (closed.await(pause, TimeUnit.MILLISECONDS)) {
+        throw new InterruptedException("closed while log entry " + index + " waited");
+      }
+      answer = handOver(command, index, check);
+    }
+    if (stalled != null) {
+      stalled = null;
+      LOG.info("Log entry {} applied after waiting: applying goes on", index);
+    }
     if (command instanceof Command.Create && !answer.isDone()) {
       CompletableFuture<JsonObject> created = answer;
       creating.put(key, created);
@@ -100,6 +142,40 @@ final class LogApplier {
       }
     }
     return answer;
+  }
+
+  private CompletableFuture<JsonObject> handOver(Command command, long index, boolean check)
+    throws InterruptedException {
+    underWay.acquire();
+    CompletableFuture<JsonObject> answer;
+    try {
+      Stored stored = check ? results.alreadyApplied(command) : null;
+      answer = stored != null ? CompletableFuture.completedFuture(success(stored))
+        : results.applyLogged(command, index).handle((applied, e) -> answer(command, applied, e));
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    answer.whenComplete((a, e) -> underWay.release());
+    return answer;
+  }
+
+  /** Whether {@code answer} is already in, and a refusal of this node's own store: not the command's answer. */
+  private static boolean refusedHere(CompletableFuture<JsonObject> answer) {
+    return answer.isDone() && !answer.isCompletedExceptionally() && refusedHere(answer.join());
+  }
+
+  private static boolean refusedHere(JsonObject answer) {
+    return !answer.getBoolean("ok") && LOCAL.contains(answer.getString("kind"));
+  }
+
+  /** Why this node's applying waits now (its store refuses the next entry), or null while it goes on. */
+  String stalled() {
+    return stalled;
+  }
+
+  /** Ends a wait for the store ({@link #apply} then fails): the node is stopping. */
+  void close() {
+    closed.countDown();
   }
 
   private JsonObject answer(Command command, Stored stored, Throwable e) {
@@ -122,7 +198,18 @@ final class LogApplier {
    * completes after that.
    */
   <T> CompletableFuture<T> inOrder(CompletableFuture<T> done, Runnable noted) {
-    CompletableFuture<Void> next = tail.thenCombine(done.handle((r, e) -> null), (before, self) -> null);
+    CompletableFuture<Void> next = tail.thenCombine(done.handle((r, e) -> r), (before, self) -> {
+      if (self instanceof JsonObject answer && refusedHere(answer)) {
+        // The store refused an entry after it was handed over (its write failed for want of room): entries after it
+        // are under way already, so it cannot be tried again in its place. This node stops applying here: nothing
+        // from this entry on is noted, and a restart (once the store has room) applies the log from here again.
+        halted = "log entry refused by this node's store after it was handed over: " + answer.getString("message");
+        LOG.error("Applying stops: {}. Free space (or let the audit trail catch up) and restart this node; it applies "
+          + "the log from this entry on", halted);
+        throw new Halted(halted);
+      }
+      return null;
+    });
     next = next.thenRun(noted);
     tail = next;
     return next.thenCompose(v -> done);

@@ -358,7 +358,11 @@ public final class RaftReplication implements Replication {
         .put("appliedIndex", stateMachine.appliedIndex())
         .put("leaderChanges", stateMachine.leaderChanges())
         .put("caughtUp", caughtUp);
-      status.put("ready", caughtUp && leader != null && (info.isLeader() || info.isFollower()));
+      String stalled = stateMachine.stalled();
+      if (stalled != null) {
+        status.put("stalled", stalled);
+      }
+      status.put("ready", caughtUp && stalled == null && leader != null && (info.isLeader() || info.isFollower()));
     } catch (IOException | RuntimeException e) {
       status.put("ready", false).put("reason", e.getMessage());
     }
@@ -367,6 +371,7 @@ public final class RaftReplication implements Replication {
 
   /** Stops the client, then the server (blocking). */
   public void close() {
+    stateMachine.stopApplying();
     try {
       client.close();
     } catch (IOException e) {

@@ -596,6 +596,14 @@ public final class OperationResultStore implements AutoCloseable {
   }
 
   /**
+   * Fails with STORE_FULL while a create or an update would be refused for want of room: what a cluster node checks
+   * before it proposes one (a node whose store refuses an entry of the log waits until it can take it).
+   */
+  public void checkWritable() {
+    writableRecords();
+  }
+
+  /**
    * The records, for a create or an update: refused with STORE_FULL, before anything is written, while the disk has
    * less free space than the reserve (a sample at most 100 ms old: a volatile read on the hot path).
    */

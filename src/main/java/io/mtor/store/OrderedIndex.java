@@ -340,7 +340,9 @@ public final class OrderedIndex implements AutoCloseable {
       if (before != null && !before.equals(point.getValue())) {
         entries.delete(txn, direct(pointKey(point.getKey(), before, key)));
       }
-      entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY);
+      // NOOVERWRITE: the entry is most often there already (addPoints put it in the batch's first transaction), and
+      // a plain put would copy its page again to write the same empty value.
+      entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY, PutFlags.MDB_NOOVERWRITE);
     }
     return all;
   }

@@ -132,6 +132,64 @@ class LogApplierTest {
     assertThat(eventsB).isEqualTo(eventsA);
   }
 
+  @Test
+  void anEntryThisNodesStoreRefusesWaitsUntilItCanBeAppliedAndIsNeverSkipped(@TempDir Path dirC) throws Exception {
+    // An outbox of 100 events and no audit writer: after some creates the store refuses the next with
+    // AUDIT_BACKLOG_FULL, as a node whose audit writer fell behind does. That is no answer to the command (the other
+    // nodes took it): the entry must wait until the store takes it, not be noted as applied.
+    OperationResultStore storeC = OperationResultStore.open(ServiceConfig.defaults(dirC).with(new JsonObject()
+      .put("store", new JsonObject().put("entries", 5_000)).put("audit", new JsonObject().put("outboxEntries", 100)))
+      .storeOptions());
+    try {
+      ResultsApplication results = new ResultsApplication(storeC, vertxA.eventBus(), Clock.systemUTC(), false,
+        Duration.ofHours(1));
+      LogApplier applier = new LogApplier(results, key -> { }, 1024);
+      int creates = 2_000;
+      List<CompletableFuture<JsonObject>> answers = new CopyOnWriteArrayList<>();
+      AtomicLong noted = new AtomicLong();
+      CompletableFuture<Void> applying = CompletableFuture.runAsync(() -> {
+        for (int i = 0; i < creates; i++) {
+          String id = id(i);
+          JsonObject entity = OperationResults.newEntity(TestService.body().put("id", id),
+            OperationResults.timestamp(Instant.now()));
+          Command.Change change = new Command.Change(OperationResults.newGuid(), entity.getString("createdDateTime"),
+            "request-" + i, null, null);
+          long index = i + 1;
+          try {
+            answers.add(applier.inOrder(applier.apply(new Command.Create(id, entity.encode(), change, null, null, null),
+              index, false), () -> noted.compareAndSet(index - 1, index)));
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      });
+      // The audit writer's part, late: whenever applying waits, the trail takes what the outbox holds.
+      int stalls = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!applying.isDone() && System.nanoTime() < deadline) {
+        if (applier.stalled() != null) {
+          stalls++;
+          assertThat(applier.stalled()).contains("audit");
+          storeC.acknowledge(storeC.pendingEvents(Long.MAX_VALUE, 10_000).stream().map(e -> e.eventId()).toList());
+        }
+        Thread.sleep(20);
+      }
+      applying.get(10, TimeUnit.SECONDS);
+      applier.drain();
+
+      assertThat(stalls).as("times applying waited for the store").isPositive();
+      assertThat(answers).hasSize(creates);
+      for (CompletableFuture<JsonObject> answer : answers) {
+        assertThat(answer.get(10, TimeUnit.SECONDS).getBoolean("ok")).as(answer.get().encode()).isTrue();
+      }
+      assertThat(noted.get()).isEqualTo(creates);
+      assertThat(storeC.size()).isEqualTo(creates);
+      assertThat(applier.stalled()).isNull();
+    } finally {
+      storeC.close();
+    }
+  }
+
   /** Each event's sequence, type and ETag, in the order they were published. */
   private static List<String> events(Vertx vertx) {
     List<String> events = new CopyOnWriteArrayList<>();
