@@ -24,7 +24,9 @@ import java.util.Map;
  *
  * <p>Cost: one store read per applied change while a snapshot is written, and the heap of the before-images of the
  * keys changed meanwhile: a record each for records that existed at the snapshot's index (60,000 updates during a
- * one-minute snapshot are some 60 MB), a name for keys created since. They are not bounded (docs/cluster.md).
+ * one-minute snapshot are some 60 MB), a name for keys created since. That heap is bounded: once the images pass
+ * {@code maxBytes} the capture gives up (the snapshot is abandoned, its images dropped) rather than let writes during a
+ * long snapshot exhaust the heap; the snapshot is tried again later ({@link Snapshots}).
  */
 final class SnapshotCapture {
 
@@ -32,13 +34,21 @@ final class SnapshotCapture {
   record Image(String key, byte[] record, Map<String, String> points) {
   }
 
+  /** Heap taken by an image besides its key's and record's bytes (objects, map entry), roughly. */
+  private static final int IMAGE_OVERHEAD = 128;
+
   private final OperationResultStore store;
+  private final long maxBytes;
   private final Map<String, Image> images = new HashMap<>();
+  private long bytes;
   private boolean finished;
   private volatile boolean cancelled;
+  private volatile boolean overflowed;
 
-  SnapshotCapture(OperationResultStore store) {
+  /** @param maxBytes the heap the before-images may take, roughly; past it the capture gives up */
+  SnapshotCapture(OperationResultStore store, long maxBytes) {
     this.store = store;
+    this.maxBytes = maxBytes;
   }
 
   /** Called by the applying thread before it changes the record {@code key}. */
@@ -52,8 +62,12 @@ final class SnapshotCapture {
     // so the record cannot change before the image is in.
     Image image = read(key);
     synchronized (this) {
-      if (!finished) {
-        images.putIfAbsent(key, image);
+      if (!finished && images.putIfAbsent(key, image) == null) {
+        bytes += IMAGE_OVERHEAD + 2L * key.length() + (image.record() == null ? 0 : image.record().length);
+        if (bytes > maxBytes) {
+          overflowed = true;
+          cancel();
+        }
       }
     }
   }
@@ -88,6 +102,11 @@ final class SnapshotCapture {
 
   boolean cancelled() {
     return cancelled;
+  }
+
+  /** Whether the capture gave up because its before-images passed their bound. */
+  boolean overflowed() {
+    return overflowed;
   }
 
   private Image read(String key) {

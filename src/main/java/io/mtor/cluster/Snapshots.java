@@ -60,6 +60,13 @@ final class Snapshots implements AutoCloseable {
   private static final String PART_SUFFIX = ".part";
   private static final String TEMP_SUFFIX = ".tmp";
   private static final long AUDIT_WAIT_WARN_NANOS = TimeUnit.SECONDS.toNanos(30);
+  /**
+   * The heap the before-images of one snapshot may take ({@link SnapshotCapture}): an eighth of the heap's maximum
+   * (64 MiB with the shipped 512 MiB).
+   */
+  static final long MAX_CAPTURE_BYTES = Runtime.getRuntime().maxMemory() / 8;
+  /** After a snapshot abandoned for its before-images, the next is not tried sooner than this. */
+  static final long RETRY_AFTER_OVERFLOW_NANOS = TimeUnit.SECONDS.toNanos(60);
 
   /**
    * Completes this node's trail with a snapshot's, through its audit writer
@@ -93,6 +100,10 @@ final class Snapshots implements AutoCloseable {
   private volatile SnapshotCapture capture;
   /** The snapshot being written (or written and not yet reported to Ratis); only the applying thread touches it. */
   private CompletableFuture<SingleFileSnapshotInfo> running;
+  /** The capture of {@link #running}. */
+  private SnapshotCapture runningCapture;
+  /** No snapshot is started before this ({@link System#nanoTime}), after one abandoned for its before-images. */
+  private long notBefore = System.nanoTime();
 
   /**
    * @param trailDir  this node's audit trail, or null when the audit is off (snapshots then carry no trail)
@@ -168,16 +179,27 @@ final class Snapshots implements AutoCloseable {
       if (written != null) {
         return written.getIndex();
       }
+      if (runningCapture.overflowed()) {
+        // Writes during the snapshot changed more records than the heap may keep before-images of: trying again at
+        // once would most likely end the same way, and read the whole store each time.
+        LOG.warn("Snapshot abandoned: the records changed while it was written passed {} MiB of before-images; next "
+          + "try in {} s", MAX_CAPTURE_BYTES >> 20, TimeUnit.NANOSECONDS.toSeconds(RETRY_AFTER_OVERFLOW_NANOS));
+        notBefore = System.nanoTime() + RETRY_AFTER_OVERFLOW_NANOS;
+      }
+    }
+    if (System.nanoTime() - notBefore < 0) {
+      return RaftLog.INVALID_LOG_INDEX;
     }
     SnapshotInfo latest = latest();
     if (applied == null || latest != null && latest.getIndex() >= applied.getIndex()) {
       return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
     }
-    SnapshotCapture started = new SnapshotCapture(store);
+    SnapshotCapture started = new SnapshotCapture(store, MAX_CAPTURE_BYTES);
     Map<String, byte[]> shared = SnapshotFile.sharedFiles(dataDir);
     // Every change up to the snapshot's index has its event at or below this in the store's outbox, until audited.
     long events = trailDir == null ? 0 : store.lastEventSequence();
     capture = started;
+    runningCapture = started;
     running = CompletableFuture.supplyAsync(() -> write(applied, shared, started, events), writer);
     return RaftLog.INVALID_LOG_INDEX;
   }

@@ -84,7 +84,7 @@ class SnapshotReplayTest {
     List<Command> log = log(new Random(17), 3_000);
     int at = 1_500;
     List<String> live = apply(application(storeA), log, 0, at, null);
-    SnapshotCapture capture = new SnapshotCapture(storeA);
+    SnapshotCapture capture = new SnapshotCapture(storeA, Snapshots.MAX_CAPTURE_BYTES);
     Map<String, byte[]> shared = shared();
     live.addAll(apply(application(storeA), log, at, log.size(), capture));
     Path file = snapshots.resolve("snapshot.1_" + at);
@@ -94,11 +94,34 @@ class SnapshotReplayTest {
   }
 
   @Test
+  void aSnapshotWhoseBeforeImagesPassTheirBoundIsAbandonedAndKeepsNoneOfThem() throws Exception {
+    // Writes during a long snapshot must not fill the heap with before-images: past the bound the capture gives up.
+    List<Command> log = log(new Random(19), 3_000);
+    int at = 1_500;
+    apply(application(storeA), log, 0, at, null);
+    SnapshotCapture capture = new SnapshotCapture(storeA, 64 * 1024);
+    Map<String, byte[]> shared = shared();
+    apply(application(storeA), log, at, log.size(), capture);
+    assertThat(capture.overflowed()).isTrue();
+    assertThat(capture.cancelled()).isTrue();
+    assertThat(capture.finish()).as("before-images kept").isEmpty();
+    Path file = snapshots.resolve("snapshot.1_" + at);
+    assertThat(SnapshotFile.write(file, TermIndex.valueOf(1, at), shared, storeA, capture)).as("written").isFalse();
+
+    // With room for them, the same changes are captured.
+    SnapshotCapture roomy = new SnapshotCapture(storeB, Snapshots.MAX_CAPTURE_BYTES);
+    apply(application(storeB), log, 0, at, null);
+    apply(application(storeB), log, at, log.size(), roomy);
+    assertThat(roomy.overflowed()).isFalse();
+    assertThat(roomy.finish()).isNotEmpty();
+  }
+
+  @Test
   void aSnapshotWrittenWhileTheLogIsAppliedPlusTheLogAfterItEqualsTheLiveStore() throws Exception {
     List<Command> log = log(new Random(18), 8_000);
     int at = 4_000;
     List<String> live = apply(application(storeA), log, 0, at, null);
-    SnapshotCapture capture = new SnapshotCapture(storeA);
+    SnapshotCapture capture = new SnapshotCapture(storeA, Snapshots.MAX_CAPTURE_BYTES);
     Map<String, byte[]> shared = shared();
     Path file = snapshots.resolve("snapshot.1_" + at);
     CompletableFuture<Boolean> written = CompletableFuture.supplyAsync(() -> {
