@@ -264,9 +264,15 @@ final class CommandStateMachine extends BaseStateMachine {
     try {
       reply = logApplier.apply(command, index, check);
     } catch (InterruptedException e) {
+      // Not applied: nothing after it may be noted either.
+      logApplier.halt("log entry " + index + " not applied: interrupted");
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(e);
     } catch (LogApplier.Halted e) {
+      if (logApplier.stopping()) {
+        // The node is stopping anyway (its Raft server with it): no reason to fail Ratis's applying thread.
+        return CompletableFuture.failedFuture(e);
+      }
       // Thrown on Ratis's applying thread, it stops this node's Raft server: this node applies nothing more.
       throw e;
     } catch (RuntimeException e) {
@@ -284,6 +290,10 @@ final class CommandStateMachine extends BaseStateMachine {
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
     // Configuration and other entries of Ratis's own: applied too, after the entries before them.
+    if (applier.isCompletedExceptionally()) {
+      // Closed: an entry before this one may not have been applied.
+      return;
+    }
     LogApplier started = applierNow();
     if (started == null) {
       appliedUpTo(term, index);

@@ -124,6 +124,7 @@ final class LogApplier {
       }
       stalled = reason;
       if (closed.await(pause, TimeUnit.MILLISECONDS)) {
+        halt("the node stopped while log entry " + index + " waited for its store");
         throw new InterruptedException("closed while log entry " + index + " waited");
       }
       answer = handOver(command, index, check);
@@ -171,6 +172,24 @@ final class LogApplier {
   /** Why this node's applying waits now (its store refuses the next entry), or null while it goes on. */
   String stalled() {
     return stalled;
+  }
+
+  /**
+   * Stops applying for good: nothing more is handed over, and nothing more is noted, not even an entry of Ratis's own
+   * after this one (noting it would move the applied index past an entry this node never applied). For an entry that
+   * could not be applied (the node stopping while it waited, the applying thread interrupted); a restart applies the
+   * log again from the first entry not noted.
+   */
+  void halt(String reason) {
+    if (halted == null) {
+      halted = reason;
+    }
+    tail = CompletableFuture.failedFuture(new Halted(reason));
+  }
+
+  /** Whether {@link #close} was called. */
+  boolean stopping() {
+    return closed.getCount() == 0;
   }
 
   /** Ends a wait for the store ({@link #apply} then fails): the node is stopping. */

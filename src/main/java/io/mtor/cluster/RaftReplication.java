@@ -84,6 +84,10 @@ public final class RaftReplication implements Replication {
   /** How long a write or a read may wait for the cluster before it is answered with a 503. */
   private final long timeoutMillis;
   private volatile boolean caughtUp;
+  /** How often a node checks whether it leads while its store holds up its applying. */
+  static final long STALL_CHECK_MILLIS = 1_000;
+  private long stallWatch = -1;
+  private volatile boolean handingOver;
   private final ReadBatch reads;
 
   private RaftReplication(Vertx vertx, ClusterSettings settings, CommandStateMachine stateMachine, RaftServer server,
@@ -250,6 +254,38 @@ public final class RaftReplication implements Replication {
   public void attach(ResultsApplication results) {
     stateMachine.attach(results);
     catchUp();
+    stallWatch = vertx.setPeriodic(STALL_CHECK_MILLIS, t -> handOverIfStalled());
+  }
+
+  /**
+   * A leader whose store holds up its applying (see {@link LogApplier}) answers no write: the entries commit on the
+   * others, but the leader replies only once it has applied them. So it hands the leadership to another node, which
+   * answers writes meanwhile; should it be elected again while still held up, it hands it over again.
+   */
+  private void handOverIfStalled() {
+    String stalled = stateMachine.stalled();
+    if (stalled == null || handingOver || !isLeader()) {
+      return;
+    }
+    handingOver = true;
+    vertx.executeBlocking(() -> {
+      for (String peer : settings.addresses().keySet()) {
+        if (peer.equals(settings.nodeId())) {
+          continue;
+        }
+        try {
+          RaftClientReply reply = client.admin().transferLeadership(RaftPeerId.valueOf(peer), self, MAX_WAIT_MILLIS);
+          if (reply.isSuccess()) {
+            LOG.warn("Leadership handed to {}: this node's store cannot take the log's next entry ({})", peer, stalled);
+            return true;
+          }
+          LOG.warn("Handing the leadership to {} failed: {}", peer, reply.getException());
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("Handing the leadership to {} failed: {}", peer, e.toString());
+        }
+      }
+      return false;
+    }, false).onComplete(done -> handingOver = false);
   }
 
   /** A linearizable read once a leader is known: when it is through, this node has applied what was committed. */
@@ -371,6 +407,9 @@ public final class RaftReplication implements Replication {
 
   /** Stops the client, then the server (blocking). */
   public void close() {
+    if (stallWatch >= 0) {
+      vertx.cancelTimer(stallWatch);
+    }
     stateMachine.stopApplying();
     try {
       client.close();

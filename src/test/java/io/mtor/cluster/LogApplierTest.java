@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A log applied without waiting for each write ({@link LogApplier}, as every cluster node does) ends exactly as the same
@@ -188,6 +189,26 @@ class LogApplierTest {
     } finally {
       storeC.close();
     }
+  }
+
+  @Test
+  void afterAHaltNothingIsNotedAndNothingHandedOver() throws Exception {
+    // An entry the node could not apply (it stopped while the entry waited for its store) must keep every later note
+    // away, an entry of Ratis's own included: else the applied index would pass it, and a restart would skip it.
+    ResultsApplication results = new ResultsApplication(storeA, vertxA.eventBus(), Clock.systemUTC(), false,
+      Duration.ofHours(1));
+    LogApplier applier = new LogApplier(results, key -> { }, 1024);
+    List<Long> noted = new CopyOnWriteArrayList<>();
+    List<Command> log = log(new Random(20), 10, 10);
+    for (int i = 0; i < 5; i++) {
+      long index = i + 1;
+      applier.inOrder(applier.apply(log.get(i), index, false), () -> noted.add(index)).get(10, TimeUnit.SECONDS);
+    }
+    applier.halt("test");
+    CompletableFuture<Object> own = applier.inOrder(CompletableFuture.completedFuture(null), () -> noted.add(6L));
+    assertThatThrownBy(() -> own.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(LogApplier.Halted.class);
+    assertThatThrownBy(() -> applier.apply(log.get(5), 7, false)).isInstanceOf(LogApplier.Halted.class);
+    assertThat(noted).containsExactly(1L, 2L, 3L, 4L, 5L);
   }
 
   /** Each event's sequence, type and ETag, in the order they were published. */
