@@ -56,8 +56,8 @@ import java.util.concurrent.TimeUnit;
 public final class RaftReplication implements Replication {
 
   private static final Logger LOG = LoggerFactory.getLogger(RaftReplication.class);
-  /** One group: the service's. Its id is fixed, so that every node names the same group. */
-  private static final RaftGroupId GROUP_ID = RaftGroupId.valueOf(
+  /** One group: the service's. Its id is fixed, so that every node (and an operator's Ratis tool) names the same group. */
+  public static final RaftGroupId GROUP_ID = RaftGroupId.valueOf(
     UUID.nameUUIDFromBytes("managed-tenant-operation-results".getBytes(StandardCharsets.UTF_8)));
   /** The folder of the Raft log and its metadata, under the data folder. */
   public static final String RAFT_DIR = "raft";
