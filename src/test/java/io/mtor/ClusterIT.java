@@ -447,11 +447,7 @@ class ClusterIT {
 
   /** Starts the nodes at once (a node answers only once a majority is up: it needs the cluster's shared keys). */
   private void startCluster(List<String> ids) throws Exception {
-    StringBuilder peerList = new StringBuilder();
-    for (String id : ids) {
-      peerList.append(peerList.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(ServiceProcess.freeRaftPort());
-    }
-    peers = peerList.toString();
+    peers = ServiceProcess.clusterPeers(ids);
     List<CompletableFuture<ServiceProcess>> starting = new ArrayList<>();
     for (String id : ids) {
       starting.add(CompletableFuture.supplyAsync(() -> startNode(id)));
@@ -493,30 +489,14 @@ class ClusterIT {
   }
 
   private void awaitReady(String id, int seconds) throws Exception {
-    ServiceProcess node = nodes.get(id);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    JsonObject health = null;
-    while (System.nanoTime() < deadline) {
-      health = health(node);
-      if (health != null && "UP".equals(health.getString("status"))) {
-        assertThat(health.getString("nodeId")).isEqualTo(id);
-        assertThat(health.getString("role")).isIn("leader", "follower");
-        assertThat(health.getLong("appliedIndex")).isNotNull();
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError(id + " not ready: " + health + "\n" + node.output());
+    JsonObject health = nodes.get(id).awaitReady(seconds);
+    assertThat(health.getString("nodeId")).isEqualTo(id);
+    assertThat(health.getString("role")).isIn("leader", "follower");
+    assertThat(health.getLong("appliedIndex")).isNotNull();
   }
 
   private static JsonObject health(ServiceProcess node) {
-    try {
-      HttpResponse<String> answer = node.http.send(HttpRequest.newBuilder(URI.create(node.url("/health/ready")))
-        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
-      return new JsonObject(answer.body());
-    } catch (Exception e) {
-      return null;
-    }
+    return node.readiness();
   }
 
   private static HttpResponse<String> send(ServiceProcess node, String method, String path, String body, String token)

@@ -56,11 +56,7 @@ class ClusterStallIT {
 
   @Test
   void aNodeWhoseStoreRefusesEntriesWaitsHandsOverTheLeadershipAndCatchesUpAfterARestart() throws Exception {
-    StringBuilder list = new StringBuilder();
-    for (String id : IDS) {
-      list.append(list.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(ServiceProcess.freeRaftPort());
-    }
-    peers = list.toString();
+    peers = ServiceProcess.clusterPeers(IDS);
     List<CompletableFuture<ServiceProcess>> starting = new ArrayList<>();
     for (String id : IDS) {
       starting.add(CompletableFuture.supplyAsync(() -> start(id, id.equals("n3") ? FULL : null)));
@@ -167,25 +163,10 @@ class ClusterStallIT {
   }
 
   private void awaitReady(String id, int seconds) throws Exception {
-    ServiceProcess node = nodes.get(id);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      JsonObject health = health(node);
-      if (health != null && "UP".equals(health.getString("status"))) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError(id + " not ready\n" + node.output());
+    nodes.get(id).awaitReady(seconds);
   }
 
   private static JsonObject health(ServiceProcess node) {
-    try {
-      HttpResponse<String> answer = node.http.send(HttpRequest.newBuilder(URI.create(node.url("/health/ready")))
-        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
-      return new JsonObject(answer.body());
-    } catch (Exception e) {
-      return null;
-    }
+    return node.readiness();
   }
 }

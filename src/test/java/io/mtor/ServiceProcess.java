@@ -196,6 +196,40 @@ public final class ServiceProcess implements AutoCloseable {
     throw new IllegalStateException("no free port with +100 and +200 free");
   }
 
+  /** {@code CLUSTER_PEERS} for nodes {@code ids} on loopback, each with a free Raft port ({@link #freeRaftPort}). */
+  public static String clusterPeers(List<String> ids) throws IOException {
+    StringBuilder peers = new StringBuilder();
+    for (String id : ids) {
+      peers.append(peers.length() == 0 ? "" : ",").append(id).append("=127.0.0.1:").append(freeRaftPort());
+    }
+    return peers.toString();
+  }
+
+  /** {@code GET /health/ready}'s body, or null when the node does not answer. */
+  public io.vertx.core.json.JsonObject readiness() {
+    try {
+      HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(url("/health/ready")))
+        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      return new io.vertx.core.json.JsonObject(answer.body());
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** Waits until {@code /health/ready} says UP; its body. */
+  public io.vertx.core.json.JsonObject awaitReady(int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    io.vertx.core.json.JsonObject health = null;
+    while (System.nanoTime() < deadline) {
+      health = readiness();
+      if (health != null && "UP".equals(health.getString("status"))) {
+        return health;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("not ready after " + seconds + " s: " + health + "\n" + output());
+  }
+
   private static boolean free(int port) {
     try (ServerSocket socket = new ServerSocket(port)) {
       return true;
