@@ -103,6 +103,7 @@ class ClusterStallIT {
 
     JsonObject held = health(nodes.get("n3"));
     assertThat(held.getString("status")).as(held.encode()).isEqualTo("DOWN");
+    assertThat(held.getString("stalled")).as("why, in the readiness body").contains("no room");
     assertThat(held.getString("role")).as("a node held up does not lead").isNotEqualTo("leader");
     assertThat(nodes.get("n3").output()).contains("waits, and the entries after it").contains("Leadership handed to");
     long n3Applied = held.getLong("appliedIndex");

@@ -43,7 +43,8 @@ final class OperationsRoutes {
 
   /**
    * {@code {"status": "UP"}} or {@code DOWN}; in cluster mode also the node's id, role, the leader's id and the applied
-   * index (no record counts, no tenant data), and up only when the node is ready in the cluster.
+   * index, and why it is held up if it is (no record counts, no tenant data), and up only when the node is ready in the
+   * cluster.
    */
   private static void terse(RoutingContext ctx, boolean up, JsonObject cluster) {
     JsonObject body = new JsonObject();
@@ -51,6 +52,10 @@ final class OperationsRoutes {
       up = up && cluster.getBoolean("ready");
       body.put("nodeId", cluster.getString("nodeId")).put("role", cluster.getString("role"))
         .put("leaderId", cluster.getString("leaderId")).put("appliedIndex", cluster.getLong("appliedIndex"));
+      if (cluster.getString("stalled") != null) {
+        // Why the node applies nothing: its own store refuses the next entry (disk, audit backlog).
+        body.put("stalled", cluster.getString("stalled"));
+      }
     }
     ctx.response().setStatusCode(up ? 200 : 503).putHeader("content-type", "application/json")
       .end(new JsonObject().put("status", up ? "UP" : "DOWN").mergeIn(body).toBuffer());
