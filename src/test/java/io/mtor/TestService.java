@@ -3,6 +3,7 @@ package io.mtor;
 import io.mtor.api.ServiceConfig;
 import io.mtor.tools.DevToken;
 import io.mtor.api.ServiceVerticle;
+import io.mtor.store.OperationResultStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -45,6 +46,11 @@ public final class TestService {
       .put("auth", new JsonObject().put("enabled", false))
       .put("ops", new JsonObject().put("port", 0).put("host", "127.0.0.1"))
       .put("limits", new JsonObject().put("ratePerSecond", 0)));
+  }
+
+  /** A store as {@link #config} sizes it, in {@code dataDir}: for tests of what is applied to a store, with no server. */
+  public static OperationResultStore openStore(Path dataDir) {
+    return OperationResultStore.open(config(dataDir).storeOptions());
   }
 
   public static Future<TestService> start(Vertx vertx, ServiceConfig config) {

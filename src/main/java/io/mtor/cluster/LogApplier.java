@@ -35,7 +35,9 @@ import java.util.function.Consumer;
  * When the store refuses an entry as it is handed over, the applying thread waits and tries it again (and the entries
  * after it wait too) until the store takes it; the node reports why meanwhile ({@link #stalled}). When a write fails
  * for want of room after later entries were handed over, it cannot be tried again in its place: the node stops
- * applying ({@link Halted}), and a restart applies the log again from that entry.
+ * applying ({@link Halted}), and a restart applies the log again from that entry. So does an unexpected failure of a
+ * write (not a {@code ResultException}): {@code CommandStateMachine} answers it as {@code STORE_UNAVAILABLE}, and
+ * whether another node's write failed too cannot be known.
  */
 final class LogApplier {
 
@@ -222,10 +224,11 @@ final class LogApplier {
         // The store refused an entry after it was handed over (its write failed for want of room): entries after it
         // are under way already, so it cannot be tried again in its place. This node stops applying here: nothing
         // from this entry on is noted, and a restart (once the store has room) applies the log from here again.
-        halted = "log entry refused by this node's store after it was handed over: " + answer.getString("message");
+        String reason = "log entry refused by this node's store after it was handed over: " + answer.getString("message");
+        halted = reason;
         LOG.error("Applying stops: {}. Free space (or let the audit trail catch up) and restart this node; it applies "
-          + "the log from this entry on", halted);
-        throw new Halted(halted);
+          + "the log from this entry on", reason);
+        throw new Halted(reason);
       }
       return null;
     });

@@ -1,11 +1,9 @@
 package io.mtor.app;
 
 import io.mtor.TestService;
-import io.mtor.api.ServiceConfig;
 import io.mtor.domain.ResultException;
 import io.mtor.events.ResultEvents;
 import io.mtor.store.OperationResultStore;
-import io.mtor.store.StoreOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -42,8 +40,8 @@ class ReplicatedApplyTest {
   @BeforeEach
   void open() {
     vertx = Vertx.vertx();
-    storeA = OperationResultStore.open(options(dirA));
-    storeB = OperationResultStore.open(options(dirB));
+    storeA = TestService.openStore(dirA);
+    storeB = TestService.openStore(dirB);
   }
 
   @AfterEach
@@ -53,10 +51,6 @@ class ReplicatedApplyTest {
     vertx.close().await();
   }
 
-  private static StoreOptions options(Path dir) {
-    return ServiceConfig.defaults(dir).with(new JsonObject().put("store", new JsonObject().put("entries", 1_000)))
-      .storeOptions();
-  }
 
   private ResultsApplication application(OperationResultStore store) {
     return new ResultsApplication(store, vertx.eventBus(), Clock.systemUTC(), false, Duration.ofHours(1));

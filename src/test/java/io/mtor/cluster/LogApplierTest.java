@@ -9,7 +9,6 @@ import io.mtor.domain.OperationResults;
 import io.mtor.domain.ResultException;
 import io.mtor.events.ResultEvents;
 import io.mtor.store.OperationResultStore;
-import io.mtor.store.StoreOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -54,8 +53,8 @@ class LogApplierTest {
   void open() {
     vertxA = Vertx.vertx();
     vertxB = Vertx.vertx();
-    storeA = OperationResultStore.open(options(dirA));
-    storeB = OperationResultStore.open(options(dirB));
+    storeA = TestService.openStore(dirA);
+    storeB = TestService.openStore(dirB);
   }
 
   @AfterEach
@@ -66,10 +65,6 @@ class LogApplierTest {
     vertxB.close().await();
   }
 
-  private static StoreOptions options(Path dir) {
-    return ServiceConfig.defaults(dir).with(new JsonObject().put("store", new JsonObject().put("entries", 5_000)))
-      .storeOptions();
-  }
 
   @Test
   void aLogAppliedWithoutWaitingEndsAsTheSameLogAppliedOneByOne() throws Exception {
@@ -168,9 +163,10 @@ class LogApplierTest {
       int stalls = 0;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (!applying.isDone() && System.nanoTime() < deadline) {
-        if (applier.stalled() != null) {
+        String stalled = applier.stalled();
+        if (stalled != null) {
           stalls++;
-          assertThat(applier.stalled()).contains("audit");
+          assertThat(stalled).contains("audit");
           storeC.acknowledge(storeC.pendingEvents(Long.MAX_VALUE, 10_000).stream().map(e -> e.eventId()).toList());
         }
         Thread.sleep(20);

@@ -1,13 +1,11 @@
 package io.mtor.cluster;
 
 import io.mtor.TestService;
-import io.mtor.api.ServiceConfig;
 import io.mtor.app.Command;
 import io.mtor.app.ResultsApplication;
 import io.mtor.domain.OperationResults;
 import io.mtor.domain.ResultException;
 import io.mtor.store.OperationResultStore;
-import io.mtor.store.StoreOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.apache.ratis.server.protocol.TermIndex;
@@ -56,8 +54,8 @@ class SnapshotReplayTest {
   @BeforeEach
   void open() {
     vertx = Vertx.vertx();
-    storeA = OperationResultStore.open(options(dirA));
-    storeB = OperationResultStore.open(options(dirB));
+    storeA = TestService.openStore(dirA);
+    storeB = TestService.openStore(dirB);
   }
 
   @AfterEach
@@ -156,10 +154,6 @@ class SnapshotReplayTest {
     return SnapshotFile.sharedFiles(dirA);
   }
 
-  private static StoreOptions options(Path dir) {
-    return ServiceConfig.defaults(dir).with(new JsonObject().put("store", new JsonObject().put("entries", 2_000)))
-      .storeOptions();
-  }
 
   private ResultsApplication application(OperationResultStore store) {
     return new ResultsApplication(store, vertx.eventBus(), Clock.systemUTC(), false, Duration.ofDays(3650));
