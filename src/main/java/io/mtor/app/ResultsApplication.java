@@ -11,6 +11,7 @@ import io.mtor.events.ResultEvent;
 import io.mtor.events.ResultEvents;
 import io.mtor.query.QueryOptions;
 import io.mtor.store.OperationResultStore;
+import io.mtor.store.OrderedIndex;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,6 +51,7 @@ public final class ResultsApplication {
 
   /** Index names of the idempotency keys (not properties of the entity: no client can filter on them). */
   static final String IDEMPOTENCY = "@idempotency";
+  /** The body hash's own point, of keys stored before it became the payload of theirs: only read, for a window. */
   static final String IDEMPOTENCY_BODY = "@idempotencyBody";
 
   /**
@@ -350,8 +352,9 @@ public final class ResultsApplication {
     ResultEvent event = event(create.change(), ResultEvents.TYPE_CREATED, created.etag(), entity, sequence);
     byte[] eventBytes = event.toBytes(json);
     // The record's own properties are indexed from its bytes; idempotency keys are not in it.
+    // One point entry per key: found by the key's hash, holding the body's.
     Map<String, String> points = create.idempotency() == null ? Map.of()
-      : Map.of(IDEMPOTENCY, create.idempotency(), IDEMPOTENCY_BODY, create.bodyHash());
+      : Map.of(IDEMPOTENCY, OrderedIndex.withPayload(create.idempotency(), create.bodyHash()));
     return stored(store.insertAsync(create.key(), json, points, event.eventId(), eventBytes)).map(written -> {
       published(ResultEvents.CREATED, event, eventBytes);
       return created;
@@ -368,7 +371,8 @@ public final class ResultsApplication {
   private Stored remembered(Command.Create create) {
     byte[] newest = null;
     String newestKey = null;
-    for (String candidate : store.idsWhere(IDEMPOTENCY, create.idempotency())) {
+    Map<String, String> candidates = store.idsWhere(IDEMPOTENCY, create.idempotency());
+    for (String candidate : candidates.keySet()) {
       byte[] stored = store.get(candidate);
       String created = stored == null ? null : StoredJson.string(stored, OperationResults.CREATED);
       if (created != null && created.compareTo(create.windowStart()) >= 0
@@ -380,7 +384,12 @@ public final class ResultsApplication {
     if (newest == null) {
       return null;
     }
-    if (!store.idsWhere(IDEMPOTENCY_BODY, create.bodyHash()).contains(newestKey)) {
+    String bodyHash = candidates.get(newestKey);
+    // An empty payload: a key stored before the body's hash moved into its entry, with an entry of its own.
+    boolean sameBody = bodyHash.isEmpty()
+      ? store.idsWhere(IDEMPOTENCY_BODY, create.bodyHash()).containsKey(newestKey)
+      : bodyHash.equals(create.bodyHash());
+    if (!sameBody) {
       throw ResultException.idempotencyKeyReused();
     }
     return Stored.replayOf(newest);

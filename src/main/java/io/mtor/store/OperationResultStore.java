@@ -433,12 +433,12 @@ public final class OperationResultStore implements AutoCloseable {
   }
 
   /**
-   * Keys indexed under a pseudo-property ({@code @name}, given with a write's indexed values) and value; a superset:
-   * check each record.
+   * Keys indexed under a pseudo-property ({@code @name}, given with a write's indexed values) and value, each with
+   * its point's payload ({@link OrderedIndex#withPayload}; empty: none); a superset: check each record.
    */
-  public List<String> idsWhere(String property, String value) {
+  public Map<String, String> idsWhere(String property, String value) {
     map();
-    return index.keysWhere(property, value);
+    return index.pointsWhere(property, value);
   }
 
   /** The ordered index of the records (see {@link OrderedIndex}). */

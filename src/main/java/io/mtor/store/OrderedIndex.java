@@ -47,7 +47,9 @@ import java.util.function.Function;
  *   <li>a reverse entry per record key: what the index holds for it, so that {@link #reconcile} can make the
  *   index match a record whatever it held before (idempotent; after a crash, extra work but never a miss);</li>
  *   <li>point entries for pseudo-properties (names starting with {@code @}, e.g. idempotency keys): not in the
- *   record, so added by {@link #addPoints} before the record is written and kept while the record exists.</li>
+ *   record, so added with it ({@link #addPoints}, or in its reconcile) and kept while the record exists. A point's
+ *   value may carry a payload ({@link #withPayload}): the entry is found by the value, and holds the payload, which
+ *   {@link #pointsWhere} returns with the keys.</li>
  * </ul>
  *
  * <p>The scope is the part of a record key before its {@code /} (the partner tenant, with tenant-scoped keys),
@@ -79,6 +81,7 @@ public final class OrderedIndex implements AutoCloseable {
   private static final byte MODIFIED = 'M';
   private static final byte POINT = 'P';
   private static final byte GUID = (byte) 0xFF;
+  private static final char PAYLOAD = '\n';
   private static final byte HASHED = (byte) 0xFE;
   private static final String PARTNER = "partnerTenantId";
   private static final byte[] META_PROPERTIES = "properties".getBytes(StandardCharsets.UTF_8);
@@ -298,7 +301,7 @@ public final class OrderedIndex implements AutoCloseable {
       if (!point.getKey().startsWith("@")) {
         throw new IllegalArgumentException("not a pseudo-property: " + point.getKey());
       }
-      if (entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY, PutFlags.MDB_NOOVERWRITE)) {
+      if (putPoint(txn, point.getKey(), point.getValue(), key)) {
         added.put(point.getKey(), point.getValue());
       }
     }
@@ -340,11 +343,27 @@ public final class OrderedIndex implements AutoCloseable {
       if (before != null && !before.equals(point.getValue())) {
         entries.delete(txn, direct(pointKey(point.getKey(), before, key)));
       }
-      // NOOVERWRITE: the entry is most often there already (addPoints put it in the batch's first transaction), and
-      // a plain put would copy its page again to write the same empty value.
-      entries.put(txn, direct(pointKey(point.getKey(), point.getValue(), key)), EMPTY, PutFlags.MDB_NOOVERWRITE);
+      putPoint(txn, point.getKey(), point.getValue(), key);
     }
     return all;
+  }
+
+  /**
+   * Puts a point entry unless it is there (NOOVERWRITE: addPoints may have put it in an earlier transaction, and a
+   * plain put would copy its page again to write the same value); whether it was not there.
+   */
+  private boolean putPoint(Txn<ByteBuffer> txn, String property, String value, String key) {
+    int cut = value.indexOf(PAYLOAD);
+    ByteBuffer payload = cut < 0 ? EMPTY : direct(utf8(value.substring(cut + 1)));
+    return entries.put(txn, direct(pointKey(property, value, key)), payload, PutFlags.MDB_NOOVERWRITE);
+  }
+
+  /** A point value that finds its entries by {@code value} and carries {@code payload} (see {@link #pointsWhere}). */
+  public static String withPayload(String value, String payload) {
+    if (value.indexOf(PAYLOAD) >= 0) {
+      throw new IllegalArgumentException("a point value holds no newline");
+    }
+    return value + PAYLOAD + payload;
   }
 
   /**
@@ -484,11 +503,13 @@ public final class OrderedIndex implements AutoCloseable {
       .putLong(sort ^ Long.MIN_VALUE).put(id).array();
   }
 
+  /** A point entry's key: {@code [P][property][value][record key]}, the value without its payload. */
   private static byte[] pointKey(String property, String value, String key) {
     ByteBuffer out = ByteBuffer.allocate(1 + MAX_VALUE + 2 + MAX_VALUE + 2 + 400);
     out.put(POINT);
     putValue(out, property);
-    putValue(out, value);
+    int cut = value.indexOf(PAYLOAD);
+    putValue(out, cut < 0 ? value : value.substring(0, cut));
     out.put(utf8(key));
     return Arrays.copyOf(out.array(), out.position());
   }
@@ -695,10 +716,13 @@ public final class OrderedIndex implements AutoCloseable {
     return read(txn -> State.decode(reverse.get(txn, direct(utf8(key)))).points);
   }
 
-  /** Keys of the records a point entry names (a superset: check each record). */
-  public List<String> keysWhere(String property, String value) {
+  /**
+   * The keys of the records a point entry names under {@code property} and {@code value} (a superset: check each
+   * record), in key order, each with its entry's payload ({@link #withPayload}; empty: none).
+   */
+  public Map<String, String> pointsWhere(String property, String value) {
     byte[] prefix = pointKey(property, value, "");
-    List<String> keys = new ArrayList<>();
+    Map<String, String> keys = new LinkedHashMap<>();
     read(txn -> {
       try (Cursor<ByteBuffer> cursor = entries.openCursor(txn)) {
         boolean found = cursor.get(direct(prefix), GetOp.MDB_SET_RANGE);
@@ -707,7 +731,8 @@ public final class OrderedIndex implements AutoCloseable {
           if (!startsWith(k, prefix)) {
             break;
           }
-          keys.add(new String(k, prefix.length, k.length - prefix.length, StandardCharsets.UTF_8));
+          keys.put(new String(k, prefix.length, k.length - prefix.length, StandardCharsets.UTF_8),
+            StandardCharsets.UTF_8.decode(cursor.val()).toString());
           found = cursor.next();
         }
       }

@@ -3,6 +3,7 @@ package io.mtor.http;
 import io.mtor.TestClock;
 import io.mtor.TestService;
 import io.mtor.events.ResultEvents;
+import io.mtor.store.OperationResultStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -150,6 +152,29 @@ class IdempotencyTest {
     HttpResponse<Buffer> again = post(body, "Idempotency-Key", "before-restart");
     assertThat(again.getHeader("Idempotent-Replayed")).isEqualTo("true");
     assertThat(again.bodyAsJsonObject().getString("id")).isEqualTo(first.bodyAsJsonObject().getString("id"));
+    assertThat(count()).isEqualTo(1);
+  }
+
+  @Test
+  void keysStoredWithTheBodyHashInAPointOfItsOwnStillAnswer(Vertx vertx) {
+    JsonObject body = TestService.body();
+    HttpResponse<Buffer> first = post(body, "Idempotency-Key", "older");
+    service.stop().await();
+    // Made into a key as the service stored it before the body's hash became its point's payload.
+    try (OperationResultStore store = TestService.openStore(dataDir)) {
+      String[] key = new String[1];
+      store.forEach((k, record) -> key[0] = k);
+      String point = store.points(key[0]).get("@idempotency");
+      String keyHash = point.substring(0, point.indexOf('\n'));
+      String bodyHash = point.substring(point.indexOf('\n') + 1);
+      store.index().claimPoints(key[0], Map.of("@idempotency", keyHash, "@idempotencyBody", bodyHash));
+      assertThat(store.idsWhere("@idempotency", keyHash)).containsExactly(Map.entry(key[0], ""));
+    }
+    service = TestService.start(vertx, TestService.config(dataDir), clock).await();
+    HttpResponse<Buffer> again = post(body, "Idempotency-Key", "older");
+    assertThat(again.getHeader("Idempotent-Replayed")).isEqualTo("true");
+    assertThat(again.bodyAsJsonObject().getString("id")).isEqualTo(first.bodyAsJsonObject().getString("id"));
+    assertThat(post(TestService.body(), "Idempotency-Key", "older").statusCode()).isEqualTo(422);
     assertThat(count()).isEqualTo(1);
   }
 

@@ -142,8 +142,29 @@ class OrderedIndexTest {
         .isInstanceOf(ResultException.class);
       // What a copy of the store (a cluster snapshot) takes from the reverse entry is what readers find.
       assertThat(store.points("a")).isEqualTo(Map.of("@key", "k1"));
-      assertThat(store.idsWhere("@key", "k1")).containsExactly("a");
-      assertThat(store.idsWhere("@key", "k2")).isEmpty();
+      assertThat(store.idsWhere("@key", "k1").keySet()).containsExactly("a");
+      assertThat(store.idsWhere("@key", "k2").keySet()).isEmpty();
+    }
+  }
+
+  @Test
+  void aPointIsFoundByItsValueAndHoldsItsPayload() {
+    Map<String, byte[]> records = new HashMap<>();
+    try (OrderedIndex index = OrderedIndex.open(dir, INDEXED)) {
+      records.put("a", record("a", guid("p"), guid("t"), "op", 1));
+      records.put("b", record("b", guid("p"), guid("t"), "op", 2));
+      index.addPoints("a", Map.of("@key", OrderedIndex.withPayload("k", "body-1")));
+      index.claimPoints("a", Map.of("@key", OrderedIndex.withPayload("k", "body-1")));
+      index.reconcile("a", records::get);
+      index.addPoints("b", Map.of("@key", "k"));
+      index.reconcile("b", records::get);
+      assertThat(index.pointsWhere("@key", "k")).containsExactly(Map.entry("a", "body-1"), Map.entry("b", ""));
+      assertThat(index.pointsWhere("@key", "body-1")).isEmpty();
+      assertThat(index.points("a")).containsExactly(Map.entry("@key", "k\nbody-1"));
+      assertThatThrownBy(() -> OrderedIndex.withPayload("k\n", "x")).isInstanceOf(IllegalArgumentException.class);
+      records.remove("a");
+      index.reconcile("a", records::get);
+      assertThat(index.pointsWhere("@key", "k")).containsExactly(Map.entry("b", ""));
     }
   }
 
@@ -173,11 +194,11 @@ class OrderedIndexTest {
       // The write won: the points become the record's own.
       index.claimPoints("a", Map.of("@key", "k1"));
       index.reconcile("a", records::get);
-      assertThat(index.keysWhere("@key", "k1")).containsExactly("a");
+      assertThat(index.pointsWhere("@key", "k1").keySet()).containsExactly("a");
       records.remove("a");
       index.reconcile("a", records::get);
       index.reconcile("a", records::get);
-      assertThat(index.keysWhere("@key", "k1")).isEmpty();
+      assertThat(index.pointsWhere("@key", "k1").keySet()).isEmpty();
       assertThat(index.count("", null, null)).isZero();
       assertThat(index.sizes()).containsExactly(0, 0, 0);
     }
@@ -387,8 +408,8 @@ class OrderedIndexTest {
         int winner = won.contains("e-" + i + "-0") ? 0 : 1;
         String key = p1 + "/r" + i;
         assertThat(store.points(key)).as("r%d", i).isEqualTo(Map.of("@key", "k-" + i + "-" + winner));
-        assertThat(index.keysWhere("@key", "k-" + i + "-" + winner)).as("r%d", i).containsExactly(key);
-        assertThat(index.keysWhere("@key", "k-" + i + "-" + (1 - winner))).as("r%d", i).isEmpty();
+        assertThat(index.pointsWhere("@key", "k-" + i + "-" + winner).keySet()).as("r%d", i).containsExactly(key);
+        assertThat(index.pointsWhere("@key", "k-" + i + "-" + (1 - winner)).keySet()).as("r%d", i).isEmpty();
       }
     }
   }
