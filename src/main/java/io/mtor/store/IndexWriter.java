@@ -15,18 +15,20 @@ import java.util.function.Supplier;
 
 /**
  * Group commit of the ordered index: one thread takes the record writes waiting for the index and does them in
- * batches, two LMDB write transactions per batch instead of two per write. An index write touches about twenty
+ * batches, one LMDB write transaction per batch (two with idempotency points that must go first) instead of one or
+ * two per write. An index write touches about fifteen
  * B-tree entries whose pages LMDB copies on write; in one transaction, writes close in time share most of those
  * pages (the counters, the upper levels, the newest end of each order), and a commit is paid once. Under load a
  * batch holds what arrived while the previous one ran, so batches grow with the load and a quiet write waits
  * for no one.
  *
- * <p>A batch, in order: the first transaction adds every write's entries that must exist before its record
- * (idempotency points: a crash after it leaves a candidate, never a record whose key is lost); then each write's
- * record is written to the records files, outside any transaction; then the second transaction makes the index
- * follow each record, the points of a write that won becoming its record's own (or going again, for a write that
- * did not happen). Only then are the writes completed: a write is acknowledged once its record is listable, so a
- * client lists what it created.
+ * <p>A batch, in order: each write's record is written to the records files, outside any transaction; then one
+ * transaction makes the index follow each record, with the idempotency points of a create that won. A crash between
+ * the two loses no key: the create's outbox event holds its points, and the next open reconciles the records its
+ * events name, points included. Only without an outbox event to hold them (no audit trail) do a write's points go
+ * first, in a transaction of their own before its record (a crash after it leaves a candidate, never a record
+ * whose key is lost), and go again if the write did not happen. Only then are the writes completed: a write is
+ * acknowledged once its record is listable, so a client lists what it created.
  *
  * <p>The queue is bounded ({@value #QUEUE} writes): beyond it the writing thread does its write itself. The HTTP
  * layer's admission control keeps far fewer writes in flight.
@@ -43,21 +45,27 @@ final class IndexWriter implements AutoCloseable {
    * One record write's part in a batch.
    *
    * @param key            the record's key
-   * @param points         pseudo-properties to index before the record is written (empty: none)
+   * @param points         pseudo-properties to index with the record (empty: none)
+   * @param pointsFirst    whether they go in before the record is written, in a transaction of their own (else
+   *                       with the record's entries: the write's outbox event restores them after a crash)
    * @param write          the record write: null when it succeeded, else why this write alone failed (it then
    *                       wrote nothing); the write of a replace or delete has already happened (it does nothing)
    * @param pointsFailed   what the write fails with when the points could not be added (nothing was written)
    * @param indexFailed    what the write fails with when the index could not follow its record (the record and
    *                       its event stand; the next open after an unclean exit reconciles it)
    */
-  record Job(String key, Map<String, String> points, Supplier<RuntimeException> write,
+  record Job(String key, Map<String, String> points, boolean pointsFirst, Supplier<RuntimeException> write,
              Function<RuntimeException, RuntimeException> pointsFailed,
              Function<RuntimeException, RuntimeException> indexFailed, CompletableFuture<Void> done) {
 
-    Job(String key, Map<String, String> points, Supplier<RuntimeException> write,
+    Job(String key, Map<String, String> points, boolean pointsFirst, Supplier<RuntimeException> write,
         Function<RuntimeException, RuntimeException> pointsFailed,
         Function<RuntimeException, RuntimeException> indexFailed) {
-      this(key, points, write, pointsFailed, indexFailed, new CompletableFuture<>());
+      this(key, points, pointsFirst, write, pointsFailed, indexFailed, new CompletableFuture<>());
+    }
+
+    boolean pointsBefore() {
+      return pointsFirst && !points.isEmpty();
     }
   }
 
@@ -121,20 +129,20 @@ final class IndexWriter implements AutoCloseable {
     int n = batch.size();
     List<Map<String, String>> added = new ArrayList<>(n);
     RuntimeException[] failed = new RuntimeException[n];
-    if (batch.stream().anyMatch(job -> !job.points.isEmpty())) {
+    if (batch.stream().anyMatch(Job::pointsBefore)) {
       try {
         added.addAll(index.write(txn -> {
           List<Map<String, String>> out = new ArrayList<>(n);
           for (Job job : batch) {
-            out.add(index.addPoints(txn, job.key, job.points));
+            out.add(job.pointsBefore() ? index.addPoints(txn, job.key, job.points) : Map.of());
           }
           return out;
         }));
       } catch (RuntimeException e) {
-        // Only the writes with points fail (nothing of theirs was written); the others go on without this step.
+        // Only the writes with points first fail (nothing of theirs was written); the others go on without them.
         List<Job> rest = new ArrayList<>(n);
         for (Job job : batch) {
-          if (job.points.isEmpty()) {
+          if (!job.pointsBefore()) {
             rest.add(job);
           } else {
             job.done.completeExceptionally(job.pointsFailed.apply(e));

@@ -189,7 +189,8 @@ public final class OperationResultStore implements AutoCloseable {
    * Makes the index match the records after what the previous process left. Every write changes the index last
    * (outbox event, record, index), so after an unclean exit only the records named by outbox events can differ
    * from their index entries (every write in flight had its event there, and events leave the outbox only once
-   * the write is done): they are reconciled. Without an outbox, or with an index that was never completed (a data
+   * the write is done): they are reconciled, with the idempotency keys of the creates among them whose records
+   * were written. Without an outbox, or with an index that was never completed (a data
    * folder older than the index, or a crash while building it), every record is.
    */
   private void recoverIndex(boolean unclean) {
@@ -201,7 +202,8 @@ public final class OperationResultStore implements AutoCloseable {
       LOG.info("Ordered index built for {} records in {} ms", records.size(), (System.nanoTime() - started) / 1_000_000);
     } else if (unclean && outbox.map() != null) {
       Set<String> keys = new LinkedHashSet<>(outbox.recordIds());
-      index.reconcileAll(keys, records::get, RECONCILE_BATCH);
+      Map<String, Map<String, String>> points = outbox.pointsOfWrittenCreates(records::get);
+      index.reconcileAll(keys, records::get, key -> points.getOrDefault(key, Map.of()), RECONCILE_BATCH);
       LOG.info("Reconciled the index of {} records named by outbox events in {} ms", keys.size(),
         (System.nanoTime() - started) / 1_000_000);
     } else if (unclean) {
@@ -293,11 +295,14 @@ public final class OperationResultStore implements AutoCloseable {
     RecordVolumes records;
     try {
       records = writableRecords();
-      outbox.put(eventId, id, entity, event);
+      outbox.put(eventId, id, entity, event, points);
     } catch (ResultException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return writing(eventId, writer.submit(new IndexWriter.Job(id, points, () -> {
+    // The points go into the index with the record's entries when the outbox event holds them too (it restores them
+    // after a crash between the two); else before the record, in a transaction of their own.
+    boolean pointsFirst = eventId == null || outbox.map() == null;
+    return writing(eventId, writer.submit(new IndexWriter.Job(id, points, pointsFirst, () -> {
       try {
         if (records.putIfAbsent(id, entity) == null) {
           return null;
@@ -356,7 +361,7 @@ public final class OperationResultStore implements AutoCloseable {
                                                  byte[] event) {
     try {
       RecordVolumes records = writableRecords();
-      outbox.put(eventId, id, entity, event);
+      outbox.put(eventId, id, entity, event, Map.of());
       boolean replaced;
       try {
         replaced = records.replace(id, expected, entity);
@@ -388,7 +393,7 @@ public final class OperationResultStore implements AutoCloseable {
   public CompletableFuture<Boolean> removeAsync(String id, byte[] expected, String eventId, byte[] event) {
     try {
       RecordVolumes records = map();
-      outbox.put(eventId, id, null, event);
+      outbox.put(eventId, id, null, event, Map.of());
       if (!records.remove(id, expected)) {
         outbox.forget(eventId);
         return CompletableFuture.completedFuture(false);
@@ -409,7 +414,8 @@ public final class OperationResultStore implements AutoCloseable {
    * write is reported as failed, and the next open after an unclean exit reconciles the record again.
    */
   private CompletableFuture<Void> follow(String id, byte[] entity) {
-    return writer.submit(new IndexWriter.Job(id, Map.of(), () -> null, e -> full(entity, e), e -> full(entity, e)));
+    return writer.submit(new IndexWriter.Job(id, Map.of(), false, () -> null, e -> full(entity, e),
+      e -> full(entity, e)));
   }
 
   private static <T> T await(CompletableFuture<T> write) {

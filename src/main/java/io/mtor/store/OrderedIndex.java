@@ -242,23 +242,33 @@ public final class OrderedIndex implements AutoCloseable {
 
   /** {@link #reconcile} of many records, in transactions of up to {@code batch} records. */
   public void reconcileAll(Iterable<String> keys, Function<String, byte[]> current, int batch) {
+    reconcileAll(keys, current, key -> Map.of(), batch);
+  }
+
+  /**
+   * {@link #reconcileAll(Iterable, Function, int)}, each record claiming the points {@code points} gives for it (as
+   * {@link #claimPoints}; empty: none).
+   */
+  public void reconcileAll(Iterable<String> keys, Function<String, byte[]> current,
+                           Function<String, Map<String, String>> points, int batch) {
     List<String> chunk = new ArrayList<>(batch);
     for (String key : keys) {
       chunk.add(key);
       if (chunk.size() == batch) {
-        reconcileChunk(chunk, current);
+        reconcileChunk(chunk, current, points);
         chunk.clear();
       }
     }
     if (!chunk.isEmpty()) {
-      reconcileChunk(chunk, current);
+      reconcileChunk(chunk, current, points);
     }
   }
 
-  private void reconcileChunk(List<String> keys, Function<String, byte[]> current) {
+  private void reconcileChunk(List<String> keys, Function<String, byte[]> current,
+                              Function<String, Map<String, String>> points) {
     write(txn -> {
       for (String key : keys) {
-        reconcile(txn, key, current.apply(key));
+        reconcile(txn, key, current.apply(key), points.apply(key));
       }
       return null;
     });

@@ -99,17 +99,35 @@ final class Outbox implements AutoCloseable {
   }
 
   /**
+   * The points of the creates whose events wait here and whose records are as those creates wrote them (by record):
+   * what the index may lack after a crash between a batch's records and its index transaction.
+   */
+  Map<String, Map<String, String>> pointsOfWrittenCreates(Function<String, byte[]> records) {
+    Map<String, Map<String, String>> points = new HashMap<>();
+    if (map != null) {
+      map.forEach((eventId, bytes) -> {
+        PendingEvent event = PendingEvent.decode(eventId, bytes);
+        if (!event.points().isEmpty()
+          && PendingEvent.hash(records.apply(event.recordId())) == event.recordHash()) {
+          points.put(event.recordId(), event.points());
+        }
+      });
+    }
+    return points;
+  }
+
+  /**
    * Puts the event of a write about to be made on {@code recordId}, which will then hold {@code record} ({@code null}
    * for a delete).
    *
    * @throws ResultException {@code AUDIT_BACKLOG_FULL} if the outbox has no room
    */
-  void put(String eventId, String recordId, byte[] record, byte[] event) {
+  void put(String eventId, String recordId, byte[] record, byte[] event, Map<String, String> points) {
     if (map == null) {
       return;
     }
     PendingEvent pending = new PendingEvent(eventId, sequence.incrementAndGet(), System.currentTimeMillis(), recordId,
-      PendingEvent.hash(record), event);
+      PendingEvent.hash(record), event, points);
     try {
       map.put(pending.eventId(), pending.encode());
       track(pending);

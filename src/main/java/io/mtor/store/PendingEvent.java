@@ -4,7 +4,11 @@ import net.openhft.chronicle.algo.hashing.LongHashFunction;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * An event in the outbox: written before its record, removed once the audit trail has it.
@@ -16,15 +20,18 @@ import java.util.Arrays;
  * @param recordHash      xxHash64 of the record's bytes once the write is done ({@link #ABSENT} for a
  *                        delete); at open, an event whose record does not hash to it was never committed
  * @param event           the event payload, UTF-8 JSON
+ * @param points          the pseudo-properties (idempotency keys) a create indexes with its record, which the
+ *                        index takes in the transaction after the record: after a crash between the two, the
+ *                        event restores them (empty: none)
  */
 public record PendingEvent(String eventId, long sequence, long writtenAtMillis, String recordId,
-                           long recordHash, byte[] event) {
+                           long recordHash, byte[] event, Map<String, String> points) {
 
   /** The hash of "no record". */
   static final long ABSENT = 0;
 
   static int averageSize(int averageRecordBytes) {
-    return 24 + 36 + averageRecordBytes + 320;
+    return 24 + 36 + averageRecordBytes + 320 + 160;
   }
 
   /** The hash a record's bytes must have for an event to count as committed. */
@@ -36,11 +43,32 @@ public record PendingEvent(String eventId, long sequence, long writtenAtMillis, 
     return hash == ABSENT ? 1 : hash;
   }
 
+  /**
+   * {@code [sequence][written at][record hash][id length][id][points][event]}; the id length is negative when
+   * points follow the id ({@code [count] ([name length][name][value length][value])*}): events written before points
+   * were have none.
+   */
   byte[] encode() {
     byte[] id = recordId.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(8 + 8 + 8 + 4 + id.length + event.length)
-      .putLong(sequence).putLong(writtenAtMillis).putLong(recordHash).putInt(id.length).put(id)
-      .put(event).array();
+    List<byte[]> pairs = new ArrayList<>();
+    int pointBytes = points.isEmpty() ? 0 : 2;
+    for (Map.Entry<String, String> point : points.entrySet()) {
+      byte[] name = point.getKey().getBytes(StandardCharsets.UTF_8);
+      byte[] value = point.getValue().getBytes(StandardCharsets.UTF_8);
+      pairs.add(name);
+      pairs.add(value);
+      pointBytes += 2 + name.length + 4 + value.length;
+    }
+    ByteBuffer out = ByteBuffer.allocate(8 + 8 + 8 + 4 + id.length + pointBytes + event.length)
+      .putLong(sequence).putLong(writtenAtMillis).putLong(recordHash)
+      .putInt(points.isEmpty() ? id.length : -id.length).put(id);
+    if (!points.isEmpty()) {
+      out.putShort((short) points.size());
+      for (int i = 0; i < pairs.size(); i += 2) {
+        out.putShort((short) pairs.get(i).length).put(pairs.get(i)).putInt(pairs.get(i + 1).length).put(pairs.get(i + 1));
+      }
+    }
+    return out.put(event).array();
   }
 
   static PendingEvent decode(String eventId, byte[] bytes) {
@@ -48,9 +76,22 @@ public record PendingEvent(String eventId, long sequence, long writtenAtMillis, 
     long sequence = buffer.getLong();
     long writtenAt = buffer.getLong();
     long recordHash = buffer.getLong();
-    byte[] id = new byte[buffer.getInt()];
+    int idLength = buffer.getInt();
+    byte[] id = new byte[Math.abs(idLength)];
     buffer.get(id);
+    Map<String, String> points = Map.of();
+    if (idLength < 0) {
+      points = new LinkedHashMap<>();
+      for (int n = buffer.getShort(); n > 0; n--) {
+        byte[] name = new byte[buffer.getShort()];
+        buffer.get(name);
+        byte[] value = new byte[buffer.getInt()];
+        buffer.get(value);
+        points.put(new String(name, StandardCharsets.UTF_8), new String(value, StandardCharsets.UTF_8));
+      }
+    }
     byte[] event = Arrays.copyOfRange(bytes, buffer.position(), bytes.length);
-    return new PendingEvent(eventId, sequence, writtenAt, new String(id, StandardCharsets.UTF_8), recordHash, event);
+    return new PendingEvent(eventId, sequence, writtenAt, new String(id, StandardCharsets.UTF_8), recordHash, event,
+      points);
   }
 }

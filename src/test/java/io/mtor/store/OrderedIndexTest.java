@@ -277,6 +277,29 @@ class OrderedIndexTest {
   }
 
   @Test
+  void afterAnUncleanExitTheKeysOfWrittenCreatesComeBackFromTheirEvents() throws Exception {
+    String p = guid("p");
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 100))) {
+      store.insert("keyed", record("keyed", p, guid("t1"), "op", 1),
+        Map.of("@key", OrderedIndex.withPayload("k1", "b1")), "e-keyed", EVENT);
+      store.insert("lost", record("lost", p, guid("t1"), "op", 2), Map.of("@key", "k2"), "e-lost", EVENT);
+      // As if the process died after writing these records, before the index transaction that takes their keys:
+      // the index knows neither. "lost" was then written by another create (its bytes differ from its event's).
+      store.index().reconcile("keyed", key -> null);
+      store.index().reconcile("lost", key -> null);
+      store.chronicleMap().put("lost", record("lost", p, guid("t2"), "op", 2));
+      assertThat(store.idsWhere("@key", "k1")).isEmpty();
+    }
+    Files.write(dir.resolve(OperationResultStore.OPEN_MARKER), new byte[0]);
+    try (OperationResultStore store = OperationResultStore.open(options(dir, 100))) {
+      assertThat(store.idsWhere("@key", "k1")).containsExactly(Map.entry("keyed", "b1"));
+      assertThat(store.points("keyed")).containsExactly(Map.entry("@key", "k1\nb1"));
+      assertThat(store.idsWhere("@key", "k2")).isEmpty();
+      assertThat(keys(all(store.index(), Order.CREATED, false, "", null, null))).containsExactly("keyed", "lost");
+    }
+  }
+
+  @Test
   void afterAnUncleanExitWithoutAnOutboxEveryRecordIsReconciled() throws Exception {
     String p = guid("p");
     try (OperationResultStore store = OperationResultStore.open(options(dir, 0))) {
