@@ -52,7 +52,9 @@ final class IndexWriter implements AutoCloseable {
    *                       wrote nothing); the write of a replace or delete has already happened (it does nothing)
    * @param pointsFailed   what the write fails with when the points could not be added (nothing was written)
    * @param indexFailed    what the write fails with when the index could not follow its record (the record and
-   *                       its event stand; the next open after an unclean exit reconciles it)
+   *                       its event stand; the next open after an unclean exit reconciles it, with its points while
+   *                       the event waits for the audit trail: a retry of the create before that makes a second
+   *                       record, as the index that would have found the key could not be written)
    */
   record Job(String key, Map<String, String> points, boolean pointsFirst, Supplier<RuntimeException> write,
              Function<RuntimeException, RuntimeException> pointsFailed,
