@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -337,7 +338,7 @@ public final class OrderedIndex implements AutoCloseable {
     if (points.isEmpty()) {
       return;
     }
-    State state = State.decode(reverse.get(txn, direct(utf8(key))));
+    State state = State.decode(reverse.get(txn, direct(utf8(key))), properties);
     Map<String, String> all = claim(txn, key, state.points, points);
     if (!all.equals(state.points)) {
       putState(txn, key, new State(state.hasRecord, state.created, state.modified, state.values, all));
@@ -384,7 +385,7 @@ public final class OrderedIndex implements AutoCloseable {
     if (added.isEmpty()) {
       return;
     }
-    State state = State.decode(reverse.get(txn, direct(utf8(key))));
+    State state = State.decode(reverse.get(txn, direct(utf8(key))), properties);
     added.forEach((property, value) -> {
       if (!value.equals(state.points.get(property))) {
         entries.delete(txn, direct(pointKey(property, value, key)));
@@ -396,7 +397,7 @@ public final class OrderedIndex implements AutoCloseable {
     if (!state.hasRecord && state.points.isEmpty()) {
       reverse.delete(txn, direct(utf8(key)));
     } else {
-      reverse.put(txn, direct(utf8(key)), direct(state.encode()));
+      reverse.put(txn, direct(utf8(key)), direct(state.encode(properties)));
     }
   }
 
@@ -411,7 +412,7 @@ public final class OrderedIndex implements AutoCloseable {
    */
   void reconcile(Txn<ByteBuffer> txn, String key, byte[] record, Map<String, String> points) {
     byte[] keyBytes = utf8(key);
-    State old = State.decode(reverse.get(txn, direct(keyBytes)));
+    State old = State.decode(reverse.get(txn, direct(keyBytes)), properties);
     Map<String, String> held = points.isEmpty() ? old.points : claim(txn, key, old.points, points);
     State now = record == null ? State.NONE : State.of(record, properties, held);
     if (now.equals(old) && held.equals(old.points)) {
@@ -545,6 +546,13 @@ public final class OrderedIndex implements AutoCloseable {
     } else {
       out.put((byte) bytes.length).put(bytes);
     }
+  }
+
+  /** A GUID's 16 bytes as the lowercase text {@link #putValue} took them from. */
+  private static String guidString(byte[] guid) {
+    String hex = HexFormat.of().formatHex(guid);
+    return hex.substring(0, 8) + '-' + hex.substring(8, 12) + '-' + hex.substring(12, 16) + '-' + hex.substring(16, 20)
+      + '-' + hex.substring(20);
   }
 
   private static boolean isGuid(String value) {
@@ -723,7 +731,7 @@ public final class OrderedIndex implements AutoCloseable {
 
   /** The point entries (pseudo-properties, see {@link #addPoints}) held for the record {@code key}. */
   public Map<String, String> points(String key) {
-    return read(txn -> State.decode(reverse.get(txn, direct(utf8(key)))).points);
+    return read(txn -> State.decode(reverse.get(txn, direct(utf8(key))), properties).points);
   }
 
   /**
@@ -749,6 +757,19 @@ public final class OrderedIndex implements AutoCloseable {
       return null;
     });
     return keys;
+  }
+
+  /** The reverse entry of {@code key} as stored (null: none), for tests of its form. */
+  byte[] reverseEntry(String key) {
+    return read(txn -> {
+      ByteBuffer stored = reverse.get(txn, direct(utf8(key)));
+      return stored == null ? null : bytes(stored);
+    });
+  }
+
+  /** Stores {@code stored} as the reverse entry of {@code key}, for tests of forms written by earlier versions. */
+  void reverseEntry(String key, byte[] stored) {
+    write(txn -> reverse.put(txn, direct(utf8(key)), direct(stored)));
   }
 
   /** The index's entries, counters and reverse entries, for tests: {@code [entries, counts, reverse]}. */
@@ -889,6 +910,9 @@ public final class OrderedIndex implements AutoCloseable {
   private record State(boolean hasRecord, long created, long modified, Map<String, String> values,
                        Map<String, String> points) {
     static final State NONE = new State(false, 0, 0, Map.of(), Map.of());
+    static final byte NO_RECORD = 2;
+    static final byte RECORD = 3;
+    static final int MAX_UTF8 = 3;
 
     static State of(byte[] record, List<String> properties, Map<String, String> points) {
       Map<String, String> values = new LinkedHashMap<>();
@@ -902,11 +926,25 @@ public final class OrderedIndex implements AutoCloseable {
         sortValue(StoredJson.string(record, Order.LAST_MODIFIED.property)), values, points);
     }
 
-    /** The stored form: flag, two timestamps, then name/value pairs of the values and the points. */
-    byte[] encode() {
+    /**
+     * The stored form: a flag ({@link #RECORD} or {@link #NO_RECORD}), the two timestamps, the values (each as its
+     * property's code and the value, a GUID in 16 bytes), then the points as name/value pairs. Flags 1 and 0 mark
+     * the longer form written before (property names and values as text), which {@link #decode} still reads.
+     */
+    byte[] encode(List<String> properties) {
       ByteBuffer out = ByteBuffer.allocate(1024);
-      out.put((byte) (hasRecord ? 1 : 0)).putLong(created).putLong(modified);
-      out = pairs(out, values);
+      out.put(hasRecord ? RECORD : NO_RECORD).putLong(created).putLong(modified);
+      out.put((byte) values.size());
+      for (Map.Entry<String, String> value : values.entrySet()) {
+        out = room(out, 4 + MAX_UTF8 * value.getValue().length());
+        out.put((byte) properties.indexOf(value.getKey()));
+        if (isGuid(value.getValue())) {
+          putValue(out, value.getValue());
+        } else {
+          byte[] bytes = utf8(value.getValue());
+          out.put((byte) 0).putShort((short) bytes.length).put(bytes);
+        }
+      }
       out = pairs(out, points);
       return Arrays.copyOf(out.array(), out.position());
     }
@@ -932,15 +970,31 @@ public final class OrderedIndex implements AutoCloseable {
       return bigger;
     }
 
-    static State decode(ByteBuffer stored) {
+    static State decode(ByteBuffer stored, List<String> properties) {
       if (stored == null) {
         return NONE;
       }
       ByteBuffer in = stored.duplicate();
-      boolean hasRecord = in.get() == 1;
+      byte flag = in.get();
       long created = in.getLong();
       long modified = in.getLong();
-      return new State(hasRecord, created, modified, readPairs(in), readPairs(in));
+      if (flag == 0 || flag == 1) {
+        return new State(flag == 1, created, modified, readPairs(in), readPairs(in));
+      }
+      Map<String, String> values = new LinkedHashMap<>();
+      for (int n = in.get(); n > 0; n--) {
+        String property = properties.get(in.get());
+        if (in.get() == GUID) {
+          byte[] guid = new byte[16];
+          in.get(guid);
+          values.put(property, guidString(guid));
+        } else {
+          byte[] bytes = new byte[in.getShort() & 0xFFFF];
+          in.get(bytes);
+          values.put(property, new String(bytes, StandardCharsets.UTF_8));
+        }
+      }
+      return new State(flag == RECORD, created, modified, values, readPairs(in));
     }
 
     private static Map<String, String> readPairs(ByteBuffer in) {

@@ -9,13 +9,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -165,6 +168,54 @@ class OrderedIndexTest {
       records.remove("a");
       index.reconcile("a", records::get);
       assertThat(index.pointsWhere("@key", "k")).containsExactly(Map.entry("b", ""));
+    }
+  }
+
+  @Test
+  void aReverseEntryIsCompactAndOneInTheLongerEarlierFormIsStillRead() {
+    Map<String, byte[]> records = new HashMap<>();
+    String p = guid("p");
+    try (OrderedIndex index = OrderedIndex.open(dir, INDEXED)) {
+      records.put("a", record("a", p, guid("t1"), "op-1", 1));
+      String point = OrderedIndex.withPayload("k".repeat(32), "b".repeat(32));
+      index.addPoints("a", Map.of("@idempotency", point));
+      index.claimPoints("a", Map.of("@idempotency", point));
+      index.reconcile("a", records::get);
+      // Property codes and GUIDs in 16 bytes: the earlier form (names and values as text, below) takes over 300.
+      assertThat(index.reverseEntry("a")).hasSizeLessThan(200);
+      assertThat(index.points("a")).containsExactly(Map.entry("@idempotency", point));
+
+      // The same state in the earlier form: flag 1, the timestamps, then name/value pairs.
+      long created = OrderedIndex.sortValue(T0.plusSeconds(1));
+      Map<String, String> values = new LinkedHashMap<>();
+      values.put("targetTenantId", guid("t1"));
+      values.put("partnerTenantId", p);
+      values.put("managedTenantOperationId", "op-1");
+      values.put("requestId", guid("ra"));
+      ByteBuffer older = ByteBuffer.allocate(1024).put((byte) 1).putLong(created).putLong(created);
+      for (Map<String, String> pairs : List.of(values, Map.of("@idempotency", point))) {
+        older.putShort((short) pairs.size());
+        pairs.forEach((name, value) -> older.putShort((short) name.length()).put(name.getBytes(StandardCharsets.UTF_8))
+          .putInt(value.length()).put(value.getBytes(StandardCharsets.UTF_8)));
+      }
+      assertThat(older.position()).isGreaterThan(300);
+      index.reverseEntry("a", Arrays.copyOf(older.array(), older.position()));
+      assertThat(index.points("a")).containsExactly(Map.entry("@idempotency", point));
+      long[] before = index.sizes();
+      index.reconcile("a", records::get);
+      assertThat(index.sizes()).isEqualTo(before);
+
+      // Moved to another target: the entries the older form names go, and the entry is rewritten compact.
+      records.put("a", record("a", p, guid("t2"), "op-1", 1));
+      index.reconcile("a", records::get);
+      assertThat(index.count("", "targetTenantId", guid("t1"))).isZero();
+      assertThat(index.count("", "targetTenantId", guid("t2"))).isEqualTo(1);
+      assertThat(keys(all(index, Order.CREATED, false, "", "targetTenantId", guid("t1")))).isEmpty();
+      assertThat(index.reverseEntry("a")).hasSizeLessThan(200);
+      assertThat(index.pointsWhere("@idempotency", "k".repeat(32))).containsExactly(Map.entry("a", "b".repeat(32)));
+      records.remove("a");
+      index.reconcile("a", records::get);
+      assertThat(index.sizes()).containsExactly(0, 0, 0);
     }
   }
 
