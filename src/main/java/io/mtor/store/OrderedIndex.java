@@ -936,7 +936,7 @@ public final class OrderedIndex implements AutoCloseable {
       out.put(hasRecord ? RECORD : NO_RECORD).putLong(created).putLong(modified);
       out.put((byte) values.size());
       for (Map.Entry<String, String> value : values.entrySet()) {
-        out = room(out, 4 + MAX_UTF8 * value.getValue().length());
+        out = Pairs.room(out, 4 + MAX_UTF8 * value.getValue().length());
         out.put((byte) properties.indexOf(value.getKey()));
         if (isGuid(value.getValue())) {
           putValue(out, value.getValue());
@@ -945,29 +945,8 @@ public final class OrderedIndex implements AutoCloseable {
           out.put((byte) 0).putShort((short) bytes.length).put(bytes);
         }
       }
-      out = pairs(out, points);
+      out = Pairs.put(out, points);
       return Arrays.copyOf(out.array(), out.position());
-    }
-
-    private static ByteBuffer pairs(ByteBuffer out, Map<String, String> pairs) {
-      out = room(out, 4);
-      out.putShort((short) pairs.size());
-      for (Map.Entry<String, String> pair : pairs.entrySet()) {
-        byte[] name = utf8(pair.getKey());
-        byte[] value = utf8(pair.getValue());
-        out = room(out, 8 + name.length + value.length);
-        out.putShort((short) name.length).put(name).putInt(value.length).put(value);
-      }
-      return out;
-    }
-
-    private static ByteBuffer room(ByteBuffer out, int needed) {
-      if (out.remaining() >= needed) {
-        return out;
-      }
-      ByteBuffer bigger = ByteBuffer.allocate(Math.max(out.capacity() * 2, out.position() + needed));
-      bigger.put(out.array(), 0, out.position());
-      return bigger;
     }
 
     static State decode(ByteBuffer stored, List<String> properties) {
@@ -979,7 +958,7 @@ public final class OrderedIndex implements AutoCloseable {
       long created = in.getLong();
       long modified = in.getLong();
       if (flag == 0 || flag == 1) {
-        return new State(flag == 1, created, modified, readPairs(in), readPairs(in));
+        return new State(flag == 1, created, modified, Pairs.read(in), Pairs.read(in));
       }
       Map<String, String> values = new LinkedHashMap<>();
       for (int n = in.get(); n > 0; n--) {
@@ -994,20 +973,7 @@ public final class OrderedIndex implements AutoCloseable {
           values.put(property, new String(bytes, StandardCharsets.UTF_8));
         }
       }
-      return new State(flag == RECORD, created, modified, values, readPairs(in));
-    }
-
-    private static Map<String, String> readPairs(ByteBuffer in) {
-      int n = in.getShort();
-      Map<String, String> pairs = new LinkedHashMap<>();
-      for (int i = 0; i < n; i++) {
-        byte[] name = new byte[in.getShort()];
-        in.get(name);
-        byte[] value = new byte[in.getInt()];
-        in.get(value);
-        pairs.put(new String(name, StandardCharsets.UTF_8), new String(value, StandardCharsets.UTF_8));
-      }
-      return pairs;
+      return new State(flag == RECORD, created, modified, values, Pairs.read(in));
     }
 
     @Override

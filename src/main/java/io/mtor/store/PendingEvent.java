@@ -4,10 +4,7 @@ import net.openhft.chronicle.algo.hashing.LongHashFunction;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -45,30 +42,18 @@ public record PendingEvent(String eventId, long sequence, long writtenAtMillis, 
 
   /**
    * {@code [sequence][written at][record hash][id length][id][points][event]}; the id length is negative when
-   * points follow the id ({@code [count] ([name length][name][value length][value])*}): events written before points
-   * were have none.
+   * points follow the id ({@link Pairs}): events written before points were have none.
    */
   byte[] encode() {
     byte[] id = recordId.getBytes(StandardCharsets.UTF_8);
-    List<byte[]> pairs = new ArrayList<>();
-    int pointBytes = points.isEmpty() ? 0 : 2;
-    for (Map.Entry<String, String> point : points.entrySet()) {
-      byte[] name = point.getKey().getBytes(StandardCharsets.UTF_8);
-      byte[] value = point.getValue().getBytes(StandardCharsets.UTF_8);
-      pairs.add(name);
-      pairs.add(value);
-      pointBytes += 2 + name.length + 4 + value.length;
-    }
-    ByteBuffer out = ByteBuffer.allocate(8 + 8 + 8 + 4 + id.length + pointBytes + event.length)
+    ByteBuffer out = ByteBuffer.allocate(8 + 8 + 8 + 4 + id.length + event.length)
       .putLong(sequence).putLong(writtenAtMillis).putLong(recordHash)
       .putInt(points.isEmpty() ? id.length : -id.length).put(id);
     if (!points.isEmpty()) {
-      out.putShort((short) points.size());
-      for (int i = 0; i < pairs.size(); i += 2) {
-        out.putShort((short) pairs.get(i).length).put(pairs.get(i)).putInt(pairs.get(i + 1).length).put(pairs.get(i + 1));
-      }
+      out = Pairs.room(Pairs.put(out, points), event.length);
     }
-    return out.put(event).array();
+    out.put(event);
+    return out.position() == out.capacity() ? out.array() : Arrays.copyOf(out.array(), out.position());
   }
 
   static PendingEvent decode(String eventId, byte[] bytes) {
@@ -79,17 +64,7 @@ public record PendingEvent(String eventId, long sequence, long writtenAtMillis, 
     int idLength = buffer.getInt();
     byte[] id = new byte[Math.abs(idLength)];
     buffer.get(id);
-    Map<String, String> points = Map.of();
-    if (idLength < 0) {
-      points = new LinkedHashMap<>();
-      for (int n = buffer.getShort(); n > 0; n--) {
-        byte[] name = new byte[buffer.getShort()];
-        buffer.get(name);
-        byte[] value = new byte[buffer.getInt()];
-        buffer.get(value);
-        points.put(new String(name, StandardCharsets.UTF_8), new String(value, StandardCharsets.UTF_8));
-      }
-    }
+    Map<String, String> points = idLength < 0 ? Pairs.read(buffer) : Map.of();
     byte[] event = Arrays.copyOfRange(bytes, buffer.position(), bytes.length);
     return new PendingEvent(eventId, sequence, writtenAt, new String(id, StandardCharsets.UTF_8), recordHash, event,
       points);
